@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Database } from '@tidemark/db';
+import { registryEvent, type EventMetadata } from '@tidemark/events';
+import { retryOnConflict } from '@tidemark/eventstore';
+import { algorithmOf, DigestInvalidError, type Digest } from '@tidemark/oci';
+import { EventRecorder, UploadRepository, type UploadSession } from '@tidemark/state';
+import { pathFor, STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { RunningDigest } from './running-digest';
+
+/**
+ * Turns a finished upload into a blob: verifies the digest, moves the bytes to their
+ * content-addressed key, then records BlobPushed. The move comes first: if the database
+ * write fails, the blob key holds correct bytes that nothing references yet (garbage, never
+ * corruption). Two uploads of one digest both succeed and write identical bytes.
+ */
+@Injectable()
+export class BlobCommitter {
+  private readonly logger = new Logger(BlobCommitter.name);
+
+  constructor(
+    private readonly database: Database,
+    private readonly recorder: EventRecorder,
+    private readonly uploads: UploadRepository,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+  ) {}
+
+  /** Commits `session` as `expected`, or throws DIGEST_INVALID and discards the upload. */
+  async commit(
+    session: UploadSession,
+    size: number,
+    running: RunningDigest,
+    expected: Digest,
+    metadata: EventMetadata,
+  ): Promise<void> {
+    const uploadPath = pathFor({ kind: 'upload-data', uploadId: session.id });
+    if (size === 0) {
+      await this.storage.writeAt(uploadPath, 0, Readable.from([]));
+    }
+    const actual = await this.digestOf(uploadPath, running, expected);
+    if (actual !== expected) {
+      await this.discard(session);
+      throw new DigestInvalidError({ expected, actual });
+    }
+    await this.storage.move(uploadPath, pathFor({ kind: 'blob-data', digest: expected }));
+    await retryOnConflict(() =>
+      this.database.transaction(async (tx) => {
+        const event = registryEvent('BlobPushed', { repository: session.repository, digest: expected, size });
+        await this.recorder.record(tx, session.repository, 'any', [event], metadata);
+        await this.uploads.delete(session.id, tx);
+      }),
+    );
+    await this.storage.delete(pathFor({ kind: 'upload-root', uploadId: session.id }));
+  }
+
+  /** Deletes a session's bytes and row. Idempotent. */
+  async discard(session: UploadSession): Promise<void> {
+    await this.uploads.delete(session.id);
+    await this.storage.delete(pathFor({ kind: 'upload-root', uploadId: session.id }));
+  }
+
+  private async digestOf(uploadPath: string, running: RunningDigest, expected: Digest): Promise<string> {
+    if (algorithmOf(expected) === 'sha256') {
+      return running.finish();
+    }
+    // Only sha256 runs alongside the upload; other algorithms re-read the bytes once.
+    this.logger.debug(`re-hashing upload for ${algorithmOf(expected)}`);
+    const hash = createHash(algorithmOf(expected));
+    await pipeline(await this.storage.read(uploadPath), hash);
+    return `${algorithmOf(expected)}:${hash.digest('hex')}`;
+  }
+}

@@ -1,0 +1,70 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { TidemarkConfig } from '@tidemark/config';
+import { Database, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@tidemark/db';
+import { createRegistryApp } from '@tidemark/http';
+import { createLogger } from '@tidemark/observability';
+import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { RegistryModule } from './registry.module';
+
+/** A started registry process: where it listens and how to stop it. */
+export interface RegistryServer {
+  readonly url: string;
+  readonly database: Database;
+  readonly storage: StorageDriver;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (an embedded Postgres unless a URL is configured), applies
+ * migrations, and serves the configured apps over HTTP.
+ */
+export async function startRegistryServer(config: TidemarkConfig, logger?: Logger): Promise<RegistryServer> {
+  const log = logger ?? createLogger(config.logLevel, `tidemark-${config.apps}`);
+  const { database, embedded } = await openDatabase(config, log);
+  await migrate(database);
+  const storage = createStorage(config);
+  let app: NestFastifyApplication;
+  try {
+    app = await createRegistryApp(RegistryModule.forRoot(config, database, storage), log);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await database.close();
+    await embedded?.stop();
+    throw error;
+  }
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://${config.host}:${address.port}`;
+  log.info({ url, apps: config.apps, storage: storage.name, embeddedDatabase: embedded !== undefined }, 'registry started');
+  return {
+    url,
+    database,
+    storage,
+    close: async () => {
+      await app.close();
+      await database.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Opens the configured database, starting the embedded one when no URL is given. */
+export async function openDatabase(
+  config: TidemarkConfig,
+  log: Logger,
+): Promise<{ database: Database; embedded?: EmbeddedPostgresHandle }> {
+  if (config.database.url !== undefined) {
+    return { database: Database.connect(config.database.url, config.database.poolSize) };
+  }
+  const embedded = await startEmbeddedPostgres({
+    dataDir: resolve(config.dataDir, 'postgres'),
+    port: config.database.embeddedPort,
+    onLog: (message) => log.debug({ component: 'embedded-postgres' }, message.trim()),
+  });
+  return { database: Database.connect(embedded.url, config.database.poolSize), embedded };
+}
+
+function createStorage(config: TidemarkConfig): StorageDriver {
+  return new FilesystemDriver(config.storage.root ?? join(config.dataDir, 'storage'));
+}

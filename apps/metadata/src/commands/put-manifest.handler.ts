@@ -1,0 +1,120 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Database, type Transaction } from '@tidemark/db';
+import { registryEvent, type RegistryEvent } from '@tidemark/events';
+import { retryOnConflict } from '@tidemark/eventstore';
+import { eventMetadata, type RegistryResponse } from '@tidemark/http';
+import {
+  algorithmOf,
+  DigestInvalidError,
+  digestOf,
+  isTag,
+  ManifestBlobUnknownError,
+  ManifestInvalidError,
+  parseManifest,
+  parseManifestReference,
+  type Digest,
+  type ManifestReference,
+  type ParsedManifest,
+} from '@tidemark/oci';
+import { BlobRepository, EventRecorder, ManifestRepository, TagRepository } from '@tidemark/state';
+import { manifestPushedEvent } from '../manifests/manifest-pushed-event';
+import { PutManifestCommand } from './put-manifest.command';
+
+/**
+ * Stores the exact bytes pushed (their digest is the manifest's identity), checks that every
+ * blob it references is in the repository, and records ManifestPushed and TagMoved in one
+ * transaction. A `subject` need not exist yet (DS v1.1; field case F11), and neither need the
+ * children of an index: sparse indexes, which copy tools push for a subset of platforms, are
+ * valid.
+ */
+@CommandHandler(PutManifestCommand)
+export class PutManifestHandler implements ICommandHandler<PutManifestCommand, RegistryResponse> {
+  constructor(
+    private readonly database: Database,
+    private readonly recorder: EventRecorder,
+    private readonly blobs: BlobRepository,
+    private readonly manifests: ManifestRepository,
+    private readonly tags: TagRepository,
+  ) {}
+
+  async execute(command: PutManifestCommand): Promise<RegistryResponse> {
+    const reference = parseManifestReference(command.reference);
+    if (reference === undefined) {
+      throw new ManifestInvalidError({ reference: command.reference, reason: 'invalid tag or digest' });
+    }
+    const manifest = identify(parseManifest(command.content, command.contentType), command.content, reference);
+    const tags = tagsToMove(reference, command.tags);
+
+    await retryOnConflict(() =>
+      this.database.transaction((tx) => this.record(tx, command, manifest, tags)),
+    );
+
+    const headers: Record<string, string> = {
+      Location: `/v2/${command.repository}/manifests/${manifest.digest}`,
+      'Docker-Content-Digest': manifest.digest,
+      'Content-Length': '0',
+    };
+    if (manifest.subject) {
+      headers['OCI-Subject'] = manifest.subject.digest;
+    }
+    if (command.tags.length > 0) {
+      headers['OCI-Tag'] = command.tags.join(', ');
+    }
+    return { status: 201, headers };
+  }
+
+  private async record(
+    tx: Transaction,
+    command: PutManifestCommand,
+    manifest: ParsedManifest,
+    tags: readonly string[],
+  ): Promise<void> {
+    const { repository } = command;
+    const version = await this.recorder.versionOf(tx, repository);
+    await this.checkBlobs(tx, repository, manifest);
+    const events: RegistryEvent[] = [];
+    if ((await this.manifests.findMissing(repository, [manifest.digest], tx)).length > 0) {
+      events.push(manifestPushedEvent(repository, manifest, command.content));
+    }
+    for (const tag of tags) {
+      const previousDigest = (await this.tags.find(repository, tag, tx)) ?? null;
+      if (previousDigest !== manifest.digest) {
+        events.push(registryEvent('TagMoved', { repository, tag, digest: manifest.digest, previousDigest }));
+      }
+    }
+    await this.recorder.record(tx, repository, version, events, eventMetadata(command.request));
+  }
+
+  private async checkBlobs(tx: Transaction, repository: string, manifest: ParsedManifest): Promise<void> {
+    const digests = manifest.blobs.map((blob) => blob.digest);
+    const missing = await this.blobs.findUnlinked(repository, digests, tx);
+    if (missing.length > 0) {
+      throw new ManifestBlobUnknownError({ blobs: missing });
+    }
+  }
+}
+
+/** The tags a push moves: the reference when it is a tag, plus any `?tag=` parameters. */
+function tagsToMove(reference: ManifestReference, extra: readonly string[]): string[] {
+  const invalid = extra.filter((tag) => !isTag(tag));
+  if (invalid.length > 0) {
+    throw new ManifestInvalidError({ tags: invalid, reason: 'invalid tag' });
+  }
+  const tags = reference.kind === 'tag' ? [reference.tag, ...extra] : [...extra];
+  return [...new Set(tags)];
+}
+
+/**
+ * Fixes the digest a manifest is stored under: the one in the URL when pushed by digest
+ * (after checking the bytes match it, in its algorithm), else sha256 of the bytes.
+ */
+function identify(manifest: ParsedManifest, content: Buffer, reference: ManifestReference): ParsedManifest {
+  if (reference.kind === 'tag') {
+    return manifest;
+  }
+  const actual: Digest = digestOf(content, algorithmOf(reference.digest));
+  if (actual !== reference.digest) {
+    throw new DigestInvalidError({ expected: reference.digest, actual });
+  }
+  return { ...manifest, digest: actual };
+}

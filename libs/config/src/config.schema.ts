@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.coerce.number().int().positive();
+
+/** Every setting Tidemark reads, with its default. Environment names are in `fromEnv`. */
+export const ConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: port.default(5000),
+  /** Which app modules this process serves: both (standalone) or one of them. */
+  apps: z.enum(['all', 'metadata', 'blob-ingest']).default('all'),
+  dataDir: z.string().default('./data'),
+  database: z.object({
+    /** An external Postgres. When absent, an embedded Postgres runs under `dataDir/postgres`. */
+    url: z.string().url().optional(),
+    embeddedPort: port.default(54329),
+    poolSize: z.coerce.number().int().min(2).max(200).default(20),
+  }),
+  storage: z.object({
+    driver: z.enum(['filesystem']).default('filesystem'),
+    /** Root of the filesystem driver; defaults to `dataDir/storage`. */
+    root: z.string().optional(),
+  }),
+  limits: z.object({
+    manifestMaxBytes: bytes.default(4 * 1024 * 1024),
+  }),
+  /** How long a read waits for storage to show a blob that Postgres says is committed. */
+  readAfterWriteWindowMs: z.coerce.number().int().min(0).default(5000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type TidemarkConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,33 @@
+import { ConfigSchema, type TidemarkConfig } from './config.schema';
+
+/** Reads the configuration from `TIDEMARK_*` environment variables, overridden by `overrides`. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<'host' | 'port' | 'dataDir' | 'apps' | 'databaseUrl', string>> = {},
+): TidemarkConfig {
+  const input = {
+    host: overrides.host ?? env.TIDEMARK_HOST,
+    port: overrides.port ?? env.TIDEMARK_PORT,
+    apps: overrides.apps ?? env.TIDEMARK_APPS,
+    dataDir: overrides.dataDir ?? env.TIDEMARK_DATA_DIR,
+    database: {
+      url: overrides.databaseUrl ?? emptyToUndefined(env.TIDEMARK_DATABASE_URL),
+      embeddedPort: env.TIDEMARK_EMBEDDED_PG_PORT,
+      poolSize: env.TIDEMARK_DATABASE_POOL_SIZE,
+    },
+    storage: { driver: env.TIDEMARK_STORAGE_DRIVER, root: env.TIDEMARK_STORAGE_ROOT },
+    limits: { manifestMaxBytes: env.TIDEMARK_MANIFEST_MAX_BYTES },
+    readAfterWriteWindowMs: env.TIDEMARK_READ_AFTER_WRITE_WINDOW_MS,
+    logLevel: env.TIDEMARK_LOG_LEVEL,
+  };
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}

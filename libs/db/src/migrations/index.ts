@@ -1,0 +1,10 @@
+import { migration001 } from './001-event-store';
+
+/** A schema change, applied once, in version order. Never edit one that has shipped. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration001];

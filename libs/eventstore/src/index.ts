@@ -1,0 +1,3 @@
+export * from './concurrency';
+export * from './event-store';
+export * from './recorded-event';

@@ -1,0 +1,63 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestPinoLogger } from '@tidemark/observability';
+import { LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { OciExceptionFilter } from './oci-exception.filter';
+import { rewriteRegistryUrl } from './registry-url';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Creates the HTTP application of a registry module on Fastify. Bodies are never parsed by
+ * the framework: uploads stream from the raw request, and manifests are read with a limit
+ * by their handler.
+ */
+export async function createRegistryApp(
+  rootModule: DynamicModule,
+  logger: Logger,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // Request lines come from the onResponse hook below, with Tidemark's level policy.
+    logController: new LogController({ disableRequestLogging: true }),
+    rewriteUrl: (request: IncomingMessage) => rewriteRegistryUrl(request.url ?? '/'),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    exposeHeadRoutes: false,
+    requestTimeout: 0,
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
+    bodyParser: false,
+    logger: new NestPinoLogger(logger),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+    reply.header('X-Request-Id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+    logger[level](
+      {
+        requestId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+  });
+  app.useGlobalFilters(new OciExceptionFilter(logger));
+  app.enableShutdownHooks();
+  return app;
+}
