@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what the suites need, starts a real Postgres,
+# and runs every suite — unit, integration, end-to-end with real clients, and the OCI
+# conformance suite — with node's test runner. Arguments narrow the run to matching
+# compiled test files, e.g. `npm test -- field-cases`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/install-tools.sh
+# shellcheck source=scripts/tools.env
+source scripts/tools.env
+npm run build --silent
+
+mkdir -p .cache test-results
+url_file="$(mktemp)"
+node dist/test/support/start-test-postgres.js "$url_file" "$ROOT/.cache/test-postgres" "${TIDEMARK_TEST_PG_PORT:-54340}" &
+pg_pid=$!
+trap 'kill "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; rm -f "$url_file"' EXIT
+for _ in $(seq 1 120); do
+  [[ -s "$url_file" ]] && break
+  kill -0 "$pg_pid" 2>/dev/null || { echo "test postgres did not start" >&2; exit 1; }
+  sleep 0.5
+done
+[[ -s "$url_file" ]] || { echo "test postgres did not start in time" >&2; exit 1; }
+export TIDEMARK_TEST_DATABASE_URL="$(cat "$url_file")"
+
+mapfile -t files < <(find dist -type f \( -name '*.spec.js' -o -name '*.int-spec.js' -o -name '*.e2e-spec.js' \) \
+  -not -path 'dist/node_modules/*' | sort | grep -E "${1:-.}")
+[[ ${#files[@]} -gt 0 ]] || { echo "no test files match '${1:-}'" >&2; exit 1; }
+node --test --test-concurrency=2 --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=junit --test-reporter-destination=test-results/junit.xml "${files[@]}"

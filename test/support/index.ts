@@ -1,0 +1,3 @@
+export * from './oci-client';
+export * from './test-database';
+export * from './test-registry';
