@@ -17,7 +17,8 @@ npm run build --silent
 
 mkdir -p .cache test-results
 url_file="$(mktemp)"
-node dist/test/support/start-test-postgres.js "$url_file" "$ROOT/.cache/test-postgres" "${TIDEMARK_TEST_PG_PORT:-54340}" &
+pg_port="${TIDEMARK_TEST_PG_PORT:-54340}"
+node dist/test/support/start-test-postgres.js "$url_file" "$ROOT/.cache/test-postgres-$pg_port" "$pg_port" &
 pg_pid=$!
 trap 'kill "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; rm -f "$url_file"' EXIT
 for _ in $(seq 1 120); do

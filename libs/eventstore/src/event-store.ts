@@ -1,25 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Transaction } from '@tidemark/db';
-import {
-  CURRENT_SCHEMA_VERSION,
-  decodeEvent,
-  EventMetadataSchema,
-  type EventMetadata,
-  type RegistryEvent,
-} from '@tidemark/events';
+import { CURRENT_SCHEMA_VERSION, type EventMetadata, type RegistryEvent } from '@tidemark/events';
 import { StreamConflictError, type ExpectedVersion } from './concurrency';
+import { toRecordedEvent, type EventRow } from './event-row';
 import type { RecordedEvent } from './recorded-event';
-
-interface EventRow {
-  position: string;
-  event_id: string;
-  stream: string;
-  stream_version: string;
-  type: string;
-  schema_version: number;
-  payload: unknown;
-  metadata: unknown;
-}
 
 /**
  * The append-only log of registry events in Postgres. Appends happen inside the caller's
@@ -124,16 +108,4 @@ export class EventStore {
     }
     return Number(rows[0]!.version);
   }
-}
-
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    ...decodeEvent(row.type, row.schema_version, row.payload),
-    position: BigInt(row.position),
-    eventId: row.event_id,
-    stream: row.stream,
-    streamVersion: Number(row.stream_version),
-    schemaVersion: row.schema_version,
-    metadata: EventMetadataSchema.parse(row.metadata),
-  };
 }

@@ -67,11 +67,15 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
     if (size === undefined) {
       return false;
     }
-    const event = registryEvent('BlobMounted', { repository: command.repository, digest: mount, size, from: source });
+    const { repository } = command;
+    const event = registryEvent('BlobMounted', { repository, digest: mount, size, from: source });
     await retryOnConflict(() =>
-      this.database.transaction((tx) =>
-        this.recorder.record(tx, command.repository, 'any', [event], eventMetadata(command.request)),
-      ),
+      this.database.transaction(async (tx) => {
+        const version = await this.recorder.versionOf(tx, repository);
+        if ((await this.blobs.findLinked(repository, mount, tx)) === undefined) {
+          await this.recorder.record(tx, repository, version, [event], eventMetadata(command.request));
+        }
+      }),
     );
     return true;
   }

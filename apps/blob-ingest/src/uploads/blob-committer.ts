@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Database } from '@tidemark/db';
+import { Database, type Transaction } from '@tidemark/db';
 import { registryEvent, type EventMetadata } from '@tidemark/events';
 import { retryOnConflict } from '@tidemark/eventstore';
 import { algorithmOf, DigestInvalidError, type Digest } from '@tidemark/oci';
-import { EventRecorder, UploadRepository, type UploadSession } from '@tidemark/state';
+import { BlobRepository, EventRecorder, UploadRepository, type UploadSession } from '@tidemark/state';
 import { pathFor, STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -23,6 +23,7 @@ export class BlobCommitter {
   constructor(
     private readonly database: Database,
     private readonly recorder: EventRecorder,
+    private readonly blobs: BlobRepository,
     private readonly uploads: UploadRepository,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
@@ -47,12 +48,31 @@ export class BlobCommitter {
     await this.storage.move(uploadPath, pathFor({ kind: 'blob-data', digest: expected }));
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
-        const event = registryEvent('BlobPushed', { repository: session.repository, digest: expected, size });
-        await this.recorder.record(tx, session.repository, 'any', [event], metadata);
+        await this.linkBlob(tx, session.repository, expected, size, metadata);
         await this.uploads.delete(session.id, tx);
       }),
     );
     await this.storage.delete(pathFor({ kind: 'upload-root', uploadId: session.id }));
+  }
+
+  /**
+   * Records BlobPushed unless the repository already links the blob: pushing the same
+   * bytes again changes nothing, so it is no event. The expected stream version makes two
+   * concurrent commits of one digest record it once.
+   */
+  private async linkBlob(
+    tx: Transaction,
+    repository: string,
+    digest: Digest,
+    size: number,
+    metadata: EventMetadata,
+  ): Promise<void> {
+    const version = await this.recorder.versionOf(tx, repository);
+    if ((await this.blobs.findLinked(repository, digest, tx)) !== undefined) {
+      return;
+    }
+    const event = registryEvent('BlobPushed', { repository, digest, size });
+    await this.recorder.record(tx, repository, version, [event], metadata);
   }
 
   /** Deletes a session's bytes and row. Idempotent. */

@@ -1,6 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { TidemarkConfig } from '@tidemark/config';
-import { Database, migrate, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@tidemark/db';
+import {
+  Database,
+  embeddedUrl,
+  migrate,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '@tidemark/db';
 import { createRegistryApp } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
 import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
@@ -57,12 +63,29 @@ export async function openDatabase(
   if (config.database.url !== undefined) {
     return { database: Database.connect(config.database.url, config.database.poolSize) };
   }
+  const running = await connectToRunningEmbedded(config);
+  if (running !== undefined) {
+    // Another process (a `serve`, say) already runs the embedded server on this data dir.
+    return { database: running };
+  }
   const embedded = await startEmbeddedPostgres({
     dataDir: resolve(config.dataDir, 'postgres'),
     port: config.database.embeddedPort,
     onLog: (message) => log.debug({ component: 'embedded-postgres' }, message.trim()),
   });
   return { database: Database.connect(embedded.url, config.database.poolSize), embedded };
+}
+
+async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Database | undefined> {
+  const database = Database.connect(embeddedUrl(config.database.embeddedPort), config.database.poolSize);
+  try {
+    await database.query('SELECT 1');
+    return database;
+  } catch {
+    // Nothing listening yet: the caller starts the embedded server.
+    await database.close();
+    return undefined;
+  }
 }
 
 function createStorage(config: TidemarkConfig): StorageDriver {

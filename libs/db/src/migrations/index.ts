@@ -1,4 +1,5 @@
 import { migration001 } from './001-event-store';
+import { migration002 } from './002-consumers';
 
 /** A schema change, applied once, in version order. Never edit one that has shipped. */
 export interface Migration {
@@ -7,4 +8,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];

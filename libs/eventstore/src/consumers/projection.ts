@@ -1,0 +1,50 @@
+import type { Database, Transaction } from '@tidemark/db';
+import type { RecordedEvent } from '../recorded-event';
+import type { EventConsumer } from './event-consumer';
+
+/**
+ * A consumer whose output is tables in Postgres. Each batch is applied in one transaction
+ * that also records the ids of the events applied, so an event delivered twice is applied
+ * once, whichever transport delivered it.
+ */
+export abstract class Projection implements EventConsumer {
+  abstract readonly name: string;
+  /** The tables this projection owns; `reset` empties them. */
+  protected abstract readonly tables: readonly string[];
+
+  constructor(protected readonly database: Database) {}
+
+  /** Applies one event inside the batch transaction. Only called once per event id. */
+  protected abstract apply(tx: Transaction, event: RecordedEvent): Promise<void>;
+
+  async handle(events: readonly RecordedEvent[]): Promise<void> {
+    if (events.length === 0) {
+      return;
+    }
+    await this.database.transaction(async (tx) => {
+      const fresh = await this.markApplied(tx, events);
+      for (const event of events.filter((candidate) => fresh.has(candidate.eventId))) {
+        await this.apply(tx, event);
+      }
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.database.transaction(async (tx) => {
+      await tx.query(`TRUNCATE ${this.tables.join(', ')}`);
+      await tx.query('DELETE FROM consumer_applied_events WHERE consumer = $1', [this.name]);
+    });
+  }
+
+  // TODO: consumer_applied_events grows by one row per event and consumer; it needs
+  // pruning below the slowest transport's checkpoint before logs get large.
+  private async markApplied(tx: Transaction, events: readonly RecordedEvent[]): Promise<Set<string>> {
+    const { rows } = await tx.query<{ event_id: string }>(
+      `INSERT INTO consumer_applied_events (consumer, event_id)
+       SELECT $1, id FROM unnest($2::uuid[]) AS id
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.name, events.map((event) => event.eventId)],
+    );
+    return new Set(rows.map((row) => row.event_id));
+  }
+}
