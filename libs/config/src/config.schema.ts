@@ -15,15 +15,24 @@ export const ConfigSchema = z.object({
     url: z.string().url().optional(),
     embeddedPort: port.default(54329),
     poolSize: z.coerce.number().int().min(2).max(200).default(20),
-  }),
+  }).default({}),
   storage: z.object({
     driver: z.enum(['filesystem']).default('filesystem'),
     /** Root of the filesystem driver; defaults to `dataDir/storage`. */
     root: z.string().optional(),
-  }),
+  }).default({}),
   limits: z.object({
     manifestMaxBytes: bytes.default(4 * 1024 * 1024),
-  }),
+  }).default({}),
+  kafka: z.object({
+    /** Brokers to carry events to consumers. Absent: consumers read the Postgres log. */
+    brokers: z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'expected host:port')).optional(),
+    clientId: z.string().default('tidemark'),
+    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/).default('tidemark.events'),
+    partitions: z.coerce.number().int().min(1).default(6),
+    replicationFactor: z.coerce.number().int().min(1).default(1),
+    connectTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  }).default({}),
   /** How long a read waits for storage to show a blob that Postgres says is committed. */
   readAfterWriteWindowMs: z.coerce.number().int().min(0).default(5000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

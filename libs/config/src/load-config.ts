@@ -17,6 +17,14 @@ export function loadConfig(
     },
     storage: { driver: env.TIDEMARK_STORAGE_DRIVER, root: env.TIDEMARK_STORAGE_ROOT },
     limits: { manifestMaxBytes: env.TIDEMARK_MANIFEST_MAX_BYTES },
+    kafka: {
+      brokers: emptyToUndefined(env.TIDEMARK_KAFKA_BROKERS)?.split(',').map((broker) => broker.trim()),
+      clientId: env.TIDEMARK_KAFKA_CLIENT_ID,
+      topic: env.TIDEMARK_KAFKA_TOPIC,
+      partitions: env.TIDEMARK_KAFKA_PARTITIONS,
+      replicationFactor: env.TIDEMARK_KAFKA_REPLICATION_FACTOR,
+      connectTimeoutMs: env.TIDEMARK_KAFKA_CONNECT_TIMEOUT_MS,
+    },
     readAfterWriteWindowMs: env.TIDEMARK_READ_AFTER_WRITE_WINDOW_MS,
     logLevel: env.TIDEMARK_LOG_LEVEL,
   };

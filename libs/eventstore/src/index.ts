@@ -9,3 +9,7 @@ export * from './event-store';
 export * from './gap-safe-reader';
 export * from './recorded-event';
 export * from './consumers/replay-consumer';
+export * from './kafka/event-codec';
+export * from './kafka/kafka-connection';
+export * from './kafka/kafka-relay';
+export * from './kafka/kafka-subscription';

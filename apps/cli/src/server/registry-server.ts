@@ -7,6 +7,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from '@tidemark/db';
+import { createKafka, ensureTopic } from '@tidemark/eventstore';
 import { createRegistryApp } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
 import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
@@ -30,6 +31,11 @@ export async function startRegistryServer(config: TidemarkConfig, logger?: Logge
   const log = logger ?? createLogger(config.logLevel, `tidemark-${config.apps}`);
   const { database, embedded } = await openDatabase(config, log);
   await migrate(database);
+  await prepareKafka(config).catch(async (error: unknown) => {
+    await database.close();
+    await embedded?.stop();
+    throw error;
+  });
   const storage = createStorage(config);
   let app: NestFastifyApplication;
   try {
@@ -74,6 +80,16 @@ export async function openDatabase(
     onLog: (message) => log.debug({ component: 'embedded-postgres' }, message.trim()),
   });
   return { database: Database.connect(embedded.url, config.database.poolSize), embedded };
+}
+
+/** Fails start-up fast, with a clear message, when configured brokers cannot be reached. */
+async function prepareKafka(config: TidemarkConfig): Promise<void> {
+  const brokers = config.kafka.brokers;
+  if (brokers === undefined) {
+    return;
+  }
+  const settings = { ...config.kafka, brokers };
+  await ensureTopic(createKafka(settings), settings);
 }
 
 async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Database | undefined> {
