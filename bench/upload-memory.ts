@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { download, send, type HttpResult } from './http-client';
 import { MemorySampler } from './memory-sampler';
 import { PseudoRandomBlob } from './pseudo-random-blob';
-import { RegistryProcess } from './registry-process';
+import { RegistryProcess } from '../test/support/registry-process';
 
 const MIB = 1024 * 1024;
 const MB = 1_000_000;

@@ -22,6 +22,21 @@ export class EventStore {
   }
 
   /**
+   * Locks `stream` (creating it if new) until `tx` ends and returns its version. An append
+   * in the same transaction with that version as expectedVersion cannot then conflict.
+   */
+  async lockStream(tx: Transaction, stream: string): Promise<number> {
+    await tx.query('INSERT INTO streams (stream, version) VALUES ($1, 0) ON CONFLICT DO NOTHING', [
+      stream,
+    ]);
+    const { rows } = await tx.query<{ version: string }>(
+      'SELECT version FROM streams WHERE stream = $1 FOR UPDATE',
+      [stream],
+    );
+    return Number(rows[0]!.version);
+  }
+
+  /**
    * Appends `events` to `stream` inside `tx` and returns them as recorded. With a numeric
    * `expectedVersion` it throws StreamConflictError unless the stream is at exactly that
    * version (optimistic concurrency); with 'any' it only orders the append after the others.

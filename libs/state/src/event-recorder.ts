@@ -18,9 +18,14 @@ export class EventRecorder {
     private readonly projector: StateProjector,
   ) {}
 
-  /** Returns the version of a repository's stream, for an optimistic `record` later. */
-  async versionOf(tx: Transaction, repository: string): Promise<number> {
-    return this.store.streamVersion(tx, repositoryStream(repository));
+  /**
+   * Locks a repository's stream until `tx` ends and returns its version. Writers of one
+   * repository then take turns: the checks a handler makes after this call (is the blob
+   * linked? where does the tag point?) still hold when it records. Purely optimistic
+   * retries starved under a dozen concurrent pushes to one repository.
+   */
+  async lockStream(tx: Transaction, repository: string): Promise<number> {
+    return this.store.lockStream(tx, repositoryStream(repository));
   }
 
   /**

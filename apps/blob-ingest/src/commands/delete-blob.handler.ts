@@ -24,7 +24,7 @@ export class DeleteBlobHandler implements ICommandHandler<DeleteBlobCommand, Reg
     const { repository } = command;
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
-        const version = await this.recorder.versionOf(tx, repository);
+        const version = await this.recorder.lockStream(tx, repository);
         if ((await this.blobs.findLinked(repository, digest, tx)) === undefined) {
           throw new BlobUnknownError({ repository, digest });
         }

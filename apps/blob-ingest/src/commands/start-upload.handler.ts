@@ -71,7 +71,7 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
     const event = registryEvent('BlobMounted', { repository, digest: mount, size, from: source });
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
-        const version = await this.recorder.versionOf(tx, repository);
+        const version = await this.recorder.lockStream(tx, repository);
         if ((await this.blobs.findLinked(repository, mount, tx)) === undefined) {
           await this.recorder.record(tx, repository, version, [event], eventMetadata(command.request));
         }

@@ -67,7 +67,7 @@ export class BlobCommitter {
     size: number,
     metadata: EventMetadata,
   ): Promise<void> {
-    const version = await this.recorder.versionOf(tx, repository);
+    const version = await this.recorder.lockStream(tx, repository);
     if ((await this.blobs.findLinked(repository, digest, tx)) !== undefined) {
       return;
     }

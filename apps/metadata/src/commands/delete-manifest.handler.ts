@@ -28,7 +28,7 @@ export class DeleteManifestHandler implements ICommandHandler<DeleteManifestComm
     }
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
-        const version = await this.recorder.versionOf(tx, command.repository);
+        const version = await this.recorder.lockStream(tx, command.repository);
         const events = await this.eventsFor(tx, command.repository, reference);
         await this.recorder.record(tx, command.repository, version, events, eventMetadata(command.request));
       }),

@@ -70,7 +70,7 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     tags: readonly string[],
   ): Promise<void> {
     const { repository } = command;
-    const version = await this.recorder.versionOf(tx, repository);
+    const version = await this.recorder.lockStream(tx, repository);
     await this.checkBlobs(tx, repository, manifest);
     const events: RegistryEvent[] = [];
     if ((await this.manifests.findMissing(repository, [manifest.digest], tx)).length > 0) {

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
 
 /** Where events travel on Kafka. */
 export interface KafkaSettings {
@@ -19,13 +20,18 @@ export class KafkaUnavailableError extends Error {
   }
 }
 
-/** Creates the kafkajs client for `settings`, logging only errors (through kafkajs's own logger). */
-export function createKafka(settings: KafkaSettings): Kafka {
+/**
+ * Creates the kafkajs client for `settings`. Its log lines go to `logger` as warnings at
+ * most: kafkajs reports every failed connection attempt as an error, while the relay and
+ * the subscriptions retry on their own and report what they could not recover from.
+ */
+export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: [...settings.brokers],
     connectionTimeout: Math.min(settings.connectTimeoutMs, 3000),
-    logLevel: logLevel.ERROR,
+    logLevel: logger === undefined ? logLevel.NOTHING : logLevel.WARN,
+    ...(logger === undefined ? {} : { logCreator: toPino(logger) }),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
 }
@@ -73,4 +79,12 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function toPino(logger: Logger): logCreator {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () => (entry) => {
+    const { message, ...fields } = entry.log;
+    kafkaLogger[entry.level <= logLevel.WARN ? 'warn' : 'debug']({ ...fields, kafkaNamespace: entry.namespace }, message);
+  };
 }

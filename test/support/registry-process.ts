@@ -12,15 +12,18 @@ export interface RegistryProcessOptions {
   /** Receives the child's stdout and stderr. */
   readonly logFile: string;
   readonly startTimeoutMs?: number;
+  /** More `TIDEMARK_*` settings, e.g. an external database URL or Kafka brokers. */
+  readonly env?: Record<string, string>;
 }
 
-const CLI = resolve(__dirname, '../apps/cli/src/main.js');
+const CLI = resolve(__dirname, '../../apps/cli/src/main.js');
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The registry as a child process (`tidemark serve` from the build output), so that its
- * memory can be measured on its own. It runs an embedded Postgres in the data directory,
- * whatever `TIDEMARK_*` variables the caller's shell holds.
+ * memory can be measured on its own, or so that it can be killed mid-work. Unless `env`
+ * names a database it runs an embedded Postgres in the data directory; the caller's own
+ * `TIDEMARK_*` variables are never passed on.
  */
 export class RegistryProcess {
   private constructor(
@@ -71,6 +74,15 @@ export class RegistryProcess {
     await this.stopOrphanedPostgres();
   }
 
+  /** Kills the registry with SIGKILL, as a crash would; its Postgres keeps running. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
   private async waitUntilReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -115,6 +127,7 @@ function childEnvironment(options: RegistryProcessOptions): NodeJS.ProcessEnv {
     TIDEMARK_DATA_DIR: options.dataDir,
     TIDEMARK_EMBEDDED_PG_PORT: String(options.postgresPort),
     TIDEMARK_LOG_LEVEL: process.env.TIDEMARK_BENCH_LOG_LEVEL ?? 'warn',
+    ...options.env,
   };
 }
 
