@@ -38,7 +38,9 @@ export const migration002 = {
       client_address text,
       user_agent text,
       request_id text NOT NULL,
-      occurred_at timestamptz NOT NULL
+      occurred_at timestamptz NOT NULL,
+      -- When the projection applied it: with events.recorded_at, the pipeline's lag.
+      applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
     );
 
     CREATE INDEX projection_tag_history_by_tag
