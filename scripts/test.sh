@@ -11,6 +11,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund
 fi
 bash scripts/install-tools.sh
+bash scripts/install-kafka.sh
 # shellcheck source=scripts/tools.env
 source scripts/tools.env
 npm run build --silent
