@@ -2,7 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestPinoLogger } from '@tidemark/observability';
-import { LogController } from 'fastify';
+import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ export async function createRegistryApp(
   rootModule: DynamicModule,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
+  const errors = new OciExceptionFilter(logger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Request lines come from the onResponse hook below, with Tidemark's level policy.
@@ -27,6 +28,9 @@ export async function createRegistryApp(
     rewriteUrl: (request: IncomingMessage) => rewriteRegistryUrl(request.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,
+    // Errors fastify raises before routing get the OCI error body too (field case F17).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      errors.send(error, request, reply),
     requestTimeout: 0,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
@@ -57,7 +61,7 @@ export async function createRegistryApp(
       'request completed',
     );
   });
-  app.useGlobalFilters(new OciExceptionFilter(logger));
+  app.useGlobalFilters(errors);
   app.enableShutdownHooks();
   return app;
 }

@@ -14,8 +14,14 @@ export class OciExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const request = http.getRequest<FastifyRequest>();
+    this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /**
+   * Sends `exception` as the response to `request`. Also called for errors fastify raises
+   * before routing (a path it cannot decode, an over-long parameter), which never reach Nest.
+   */
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const error = this.toRegistryError(exception, request);
     if (reply.sent) {
       return;
@@ -28,9 +34,10 @@ export class OciExceptionFilter implements ExceptionFilter {
     if (exception instanceof RegistryError) {
       return exception;
     }
-    if (exception instanceof HttpException && exception.getStatus() < 500) {
-      // Raised by the framework itself, e.g. for a path no route matches.
-      return new RequestUnsupportedError(exception.getStatus(), request);
+    const frameworkStatus = frameworkStatusOf(exception);
+    if (frameworkStatus !== undefined && frameworkStatus < 500) {
+      // Raised by the framework itself, e.g. for a path no route matches or cannot decode.
+      return new RequestUnsupportedError(frameworkStatus, request);
     }
     this.logger.error(
       { err: exception, requestId: request.id, method: request.method, url: request.url },
@@ -40,7 +47,20 @@ export class OciExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** A request the framework refused before any handler ran (unknown route or method). */
+/** Returns the status of an error Nest or fastify raised on its own, else undefined. */
+function frameworkStatusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) {
+    return exception.getStatus();
+  }
+  const { code, statusCode } = (exception ?? {}) as { code?: unknown; statusCode?: unknown };
+  const isFastifyError = typeof code === 'string' && code.startsWith('FST_');
+  return isFastifyError && typeof statusCode === 'number' ? statusCode : undefined;
+}
+
+/**
+ * A request the framework refused before any handler ran: an unknown route or method, a path
+ * it cannot decode, or a parameter over the router's length limit.
+ */
 class RequestUnsupportedError extends UnsupportedError {
   override readonly status: number;
 

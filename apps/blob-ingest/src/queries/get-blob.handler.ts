@@ -5,12 +5,14 @@ import {
   parseDigest,
   RangeNotSatisfiableError,
   resolveReadRange,
+  type ByteRange,
   type Digest,
 } from '@tidemark/oci';
 import { BlobRepository, ManifestRepository } from '@tidemark/state';
 import { Inject } from '@nestjs/common';
 import { STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
 import { BlobLocator } from '../blobs/blob-locator';
+import type { Readable } from 'node:stream';
 import { GetBlobQuery } from './get-blob.query';
 
 /**
@@ -34,34 +36,62 @@ export class GetBlobHandler implements IQueryHandler<GetBlobQuery, RegistryRespo
     if (size === undefined) {
       return this.serveManifestAsBlob(query, digest);
     }
-    const headers = contentHeaders(digest);
-    const range = resolveReadRange(query.isHead ? undefined : query.range, size);
-    if (range.kind === 'unsatisfiable') {
-      const error = new RangeNotSatisfiableError({ range: query.range, size });
-      error.headers['Content-Range'] = `bytes */${size}`;
-      throw error;
-    }
+
+    const range = readRange(query, size);
+
     const path = await this.locator.locate(digest);
-    if (range.kind === 'whole') {
-      const body = query.isHead ? undefined : await this.storage.read(path);
-      return { status: 200, headers: { ...headers, 'Content-Length': size }, ...(body && { body }) };
-    }
-    const { start, end } = range.range;
-    return {
-      status: 206,
-      headers: { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` },
-      body: await this.storage.read(path, range.range),
-    };
+
+    const body = query.isHead ? undefined : await this.storage.read(path, range);
+    return contentResponse(digest, size, range, body);
   }
 
+  /** Serves manifest bytes as the blob endpoint serves any content, ranges included. */
   private async serveManifestAsBlob(query: GetBlobQuery, digest: Digest): Promise<RegistryResponse> {
     const manifest = await this.manifests.findByDigest(query.repository, digest);
     if (manifest === undefined) {
       throw new BlobUnknownError({ repository: query.repository, digest });
     }
-    const headers = { ...contentHeaders(digest), 'Content-Length': manifest.size };
-    return { status: 200, headers, ...(query.isHead ? {} : { body: manifest.content }) };
+
+    const range = readRange(query, manifest.size);
+
+    const body = range === undefined ? manifest.content : manifest.content.subarray(range.start, range.end + 1);
+    return contentResponse(digest, manifest.size, range, query.isHead ? undefined : body);
   }
+}
+
+/**
+ * Returns the byte range a GET asks for, or undefined for the whole content (no Range, a
+ * Range this registry ignores, or a HEAD, for which RFC 9110 defines no ranges). Throws 416,
+ * with a Content-Range naming the size, when the range cannot be satisfied.
+ */
+function readRange(query: GetBlobQuery, size: number): ByteRange | undefined {
+  const range = resolveReadRange(query.isHead ? undefined : query.range, size);
+  if (range.kind === 'unsatisfiable') {
+    const error = new RangeNotSatisfiableError({ range: query.range, size });
+    error.headers['Content-Range'] = `bytes */${size}`;
+    throw error;
+  }
+  return range.kind === 'partial' ? range.range : undefined;
+}
+
+/** The 200 for all `size` bytes of `digest`, or the 206 for `range` of them. */
+function contentResponse(
+  digest: Digest,
+  size: number,
+  range: ByteRange | undefined,
+  body: Buffer | Readable | undefined,
+): RegistryResponse {
+  const headers = contentHeaders(digest);
+  const payload = body === undefined ? {} : { body };
+  if (range === undefined) {
+    return { status: 200, headers: { ...headers, 'Content-Length': size }, ...payload };
+  }
+  const { start, end } = range;
+  return {
+    status: 206,
+    headers: { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` },
+    ...payload,
+  };
 }
 
 function contentHeaders(digest: Digest): Record<string, string> {
