@@ -59,8 +59,11 @@ export class ManifestRepository {
     return rows.map((row) => row.digest);
   }
 
-  /** Lists the manifests of `repository` whose subject is `subject`, by digest. */
-  async findReferrers(repository: string, subject: Digest, artifactType?: string): Promise<Referrer[]> {
+  /**
+   * Lists the manifests of `repository` whose subject is `subject`, by digest; only those
+   * of the given artifact types when `artifactTypes` is not empty.
+   */
+  async findReferrers(repository: string, subject: Digest, artifactTypes: readonly string[] = []): Promise<Referrer[]> {
     const { rows } = await this.db.query<{
       digest: string;
       media_type: string;
@@ -69,9 +72,10 @@ export class ManifestRepository {
       annotations: Record<string, string> | null;
     }>(
       `SELECT digest, media_type, size, artifact_type, annotations FROM manifests
-       WHERE repository = $1 AND subject_digest = $2 AND ($3::text IS NULL OR artifact_type = $3)
+       WHERE repository = $1 AND subject_digest = $2
+         AND (cardinality($3::text[]) = 0 OR artifact_type = ANY($3::text[]))
        ORDER BY digest`,
-      [repository, subject, artifactType ?? null],
+      [repository, subject, artifactTypes],
     );
     return rows.map((row) => ({
       digest: row.digest as Digest,

@@ -287,6 +287,20 @@ describe('field cases: subjects and referrers', () => {
       assert.equal(index.manifests[0]!.artifactType, SBOM);
     });
 
+    it('F13: keeps referrers of every artifactType given when the parameter repeats', async () => {
+      const { response, index } = await listReferrers(
+        'team/filtered',
+        imageDigest,
+        `?artifactType=${SBOM}&artifactType=${SIG}`,
+      );
+
+      assert.equal(response.headers.get('oci-filters-applied'), 'artifactType');
+      assert.deepEqual(
+        index.manifests.map((entry) => entry.digest).sort(),
+        [sbomDigest, sigDigest].sort(),
+      );
+    });
+
     it('F13: lists every referrer without OCI-Filters-Applied when not filtered', async () => {
       const { response, index } = await listReferrers('team/filtered', imageDigest);
 

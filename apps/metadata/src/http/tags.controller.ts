@@ -24,9 +24,10 @@ export class TagsController {
   async referrers(
     @Param('name', RepositoryNamePipe) name: string,
     @Param('digest') digest: string,
-    @Query('artifactType') artifactType: string | undefined,
+    @Query('artifactType') artifactType: string | string[] | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.queries.execute(new ListReferrersQuery(name, digest, artifactType)));
+    const artifactTypes = [artifactType ?? []].flat().filter((type) => type !== '');
+    return respond(reply, await this.queries.execute(new ListReferrersQuery(name, digest, artifactTypes)));
   }
 }

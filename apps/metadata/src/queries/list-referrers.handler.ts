@@ -15,10 +15,9 @@ export class ListReferrersHandler implements IQueryHandler<ListReferrersQuery, R
 
   async execute(query: ListReferrersQuery): Promise<RegistryResponse> {
     const subject = parseDigest(query.subject);
-    const artifactType = query.artifactType === '' ? undefined : query.artifactType;
-    const referrers = await this.manifests.findReferrers(query.repository, subject, artifactType);
+    const referrers = await this.manifests.findReferrers(query.repository, subject, query.artifactTypes);
     const headers: Record<string, string> = { 'Content-Type': MediaType.OciIndex };
-    if (artifactType !== undefined) {
+    if (query.artifactTypes.length > 0) {
       headers['OCI-Filters-Applied'] = 'artifactType';
     }
     const body = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: referrers };

@@ -3,6 +3,7 @@ export class ListReferrersQuery {
   constructor(
     readonly repository: string,
     readonly subject: string,
-    readonly artifactType: string | undefined,
+    /** Filter: keep referrers of any of these artifact types; empty keeps all. */
+    readonly artifactTypes: readonly string[],
   ) {}
 }
