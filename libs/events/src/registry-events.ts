@@ -29,12 +29,31 @@ export const ManifestPushedPayload = z.object({
   annotations: z.record(z.string()).optional(),
 });
 
+/** The condition a push put on a tag move (If-Match / If-None-Match), as the client sent it. */
+export const TagConditionSchema = z.union([
+  z.object({ ifMatch: z.array(z.string()) }),
+  z.object({ ifNoneMatch: z.literal('*') }),
+]);
+
 export const TagMovedPayload = z.object({
   repository,
   tag: z.string(),
   digest,
   /** Where the tag pointed before; null when the tag is new. */
   previousDigest: digest.nullable(),
+  /** Present when the move was conditional; it was met, or there would be no move. */
+  condition: TagConditionSchema.optional(),
+});
+
+/** A conditional move that was refused because the tag had moved on (or did not exist). */
+export const TagMoveRefusedPayload = z.object({
+  repository,
+  tag: z.string(),
+  /** The digest the push wanted the tag to point to. */
+  digest,
+  /** Where the tag pointed when the condition was evaluated; null when it did not exist. */
+  currentDigest: digest.nullable(),
+  condition: TagConditionSchema,
 });
 
 export const TagDeletedPayload = z.object({ repository, tag: z.string(), digest });
@@ -47,6 +66,7 @@ export const EVENT_PAYLOADS = {
   BlobUnlinked: BlobUnlinkedPayload,
   ManifestPushed: ManifestPushedPayload,
   TagMoved: TagMovedPayload,
+  TagMoveRefused: TagMoveRefusedPayload,
   TagDeleted: TagDeletedPayload,
   ManifestDeleted: ManifestDeletedPayload,
 } as const;

@@ -39,6 +39,9 @@ export class StateProjector {
           [event.payload.repository, event.payload.tag, event.payload.digest, metadata.time],
         );
         return;
+      case 'TagMoveRefused':
+        // A record for the audit trail; it changed nothing.
+        return;
       case 'TagDeleted':
         await tx.query('DELETE FROM tags WHERE repository = $1 AND tag = $2', [
           event.payload.repository,

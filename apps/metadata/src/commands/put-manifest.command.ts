@@ -10,5 +10,7 @@ export class PutManifestCommand {
     /** Extra tags to point at the manifest (`?tag=` parameters, DS main). */
     readonly tags: readonly string[],
     readonly request: RequestMetadata,
+    /** The raw `If-Match` / `If-None-Match` headers, conditions on the tags moved. */
+    readonly conditions: { readonly ifMatch?: string; readonly ifNoneMatch?: string } = {},
   ) {}
 }

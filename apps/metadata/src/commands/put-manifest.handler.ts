@@ -11,6 +11,7 @@ import {
   ManifestBlobUnknownError,
   ManifestInvalidError,
   parseManifest,
+  PreconditionFailedError,
   parseManifestReference,
   type Digest,
   type ManifestReference,
@@ -18,6 +19,7 @@ import {
 } from '@tidemark/oci';
 import { BlobRepository, EventRecorder, ManifestRepository, TagRepository } from '@tidemark/state';
 import { manifestPushedEvent } from '../manifests/manifest-pushed-event';
+import { isConditionMet, parseTagCondition, type TagCondition } from '../manifests/tag-condition';
 import { PutManifestCommand } from './put-manifest.command';
 
 /**
@@ -44,10 +46,14 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     }
     const manifest = identify(parseManifest(command.content, command.contentType), command.content, reference);
     const tags = tagsToMove(reference, command.tags);
+    const condition = parseTagCondition(command.conditions.ifMatch, command.conditions.ifNoneMatch);
 
-    await retryOnConflict(() =>
-      this.database.transaction((tx) => this.record(tx, command, manifest, tags)),
+    const refusals = await retryOnConflict(() =>
+      this.database.transaction((tx) => this.record(tx, command, manifest, { tags, condition })),
     );
+    if (refusals.length > 0) {
+      throw new PreconditionFailedError({ tags: refusals });
+    }
 
     const headers: Record<string, string> = {
       Location: `/v2/${command.repository}/manifests/${manifest.digest}`,
@@ -60,29 +66,51 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     if (command.tags.length > 0) {
       headers['OCI-Tag'] = command.tags.join(', ');
     }
+    if (tags.length > 0) {
+      headers['ETag'] = `"${manifest.digest}"`;
+    }
     return { status: 201, headers };
   }
 
+  /**
+   * Records the push under the repository's stream lock, so a tag condition is evaluated
+   * against the tag as it is when the move happens. When a condition fails, nothing is
+   * pushed or moved; the refusal itself is recorded, and returned for the 412.
+   */
   private async record(
     tx: Transaction,
     command: PutManifestCommand,
     manifest: ParsedManifest,
-    tags: readonly string[],
-  ): Promise<void> {
+    moves: { tags: readonly string[]; condition: TagCondition | undefined },
+  ): Promise<TagRefusal[]> {
     const { repository } = command;
     const version = await this.recorder.lockStream(tx, repository);
     await this.checkBlobs(tx, repository, manifest);
+    const current = new Map<string, Digest | undefined>();
+    for (const tag of moves.tags) {
+      current.set(tag, await this.tags.find(repository, tag, tx));
+    }
+    const metadata = eventMetadata(command.request);
+    const refusals = refusedMoves(current, moves.condition);
+    if (refusals.length > 0) {
+      const events = refusals.map((refusal) =>
+        registryEvent('TagMoveRefused', { repository, ...refusal, digest: manifest.digest, condition: moves.condition! }),
+      );
+      await this.recorder.record(tx, repository, version, events, metadata);
+      return refusals;
+    }
     const events: RegistryEvent[] = [];
     if ((await this.manifests.findMissing(repository, [manifest.digest], tx)).length > 0) {
       events.push(manifestPushedEvent(repository, manifest, command.content));
     }
-    for (const tag of tags) {
-      const previousDigest = (await this.tags.find(repository, tag, tx)) ?? null;
-      if (previousDigest !== manifest.digest) {
-        events.push(registryEvent('TagMoved', { repository, tag, digest: manifest.digest, previousDigest }));
+    for (const [tag, previous] of current) {
+      if (previous !== manifest.digest) {
+        const condition = moves.condition === undefined ? {} : { condition: moves.condition };
+        events.push(registryEvent('TagMoved', { repository, tag, digest: manifest.digest, previousDigest: previous ?? null, ...condition }));
       }
     }
-    await this.recorder.record(tx, repository, version, events, eventMetadata(command.request));
+    await this.recorder.record(tx, repository, version, events, metadata);
+    return [];
   }
 
   private async checkBlobs(tx: Transaction, repository: string, manifest: ParsedManifest): Promise<void> {
@@ -92,6 +120,18 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
       throw new ManifestBlobUnknownError({ blobs: missing });
     }
   }
+}
+
+/** A tag a conditional push could not move, and where it points. */
+interface TagRefusal {
+  readonly tag: string;
+  readonly currentDigest: Digest | null;
+}
+
+function refusedMoves(current: Map<string, Digest | undefined>, condition: TagCondition | undefined): TagRefusal[] {
+  return [...current]
+    .filter(([, digest]) => !isConditionMet(condition, digest))
+    .map(([tag, digest]) => ({ tag, currentDigest: digest ?? null }));
 }
 
 /** The tags a push moves: the reference when it is a tag, plus any `?tag=` parameters. */

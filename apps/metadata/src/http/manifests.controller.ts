@@ -42,13 +42,18 @@ export class ManifestsController {
     @Param('reference') reference: string,
     @Headers('content-type') contentType: string | undefined,
     @Query('tag') tags: string | string[] | undefined,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
     @RequestMeta() meta: RequestMetadata,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const content = await readLimitedBody(request, this.config.limits.manifestMaxBytes);
     const extraTags = tags === undefined ? [] : [tags].flat();
-    const command = new PutManifestCommand(name, reference, contentType, content, extraTags, meta);
+    const command = new PutManifestCommand(name, reference, contentType, content, extraTags, meta, {
+      ...(ifMatch === undefined ? {} : { ifMatch }),
+      ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+    });
     return respond(reply, await this.commands.execute(command));
   }
 

@@ -112,9 +112,25 @@ export class UnauthorizedError extends RegistryError {
 
 export class DeniedError extends RegistryError {
   readonly code = 'DENIED';
-  readonly status = 403;
-  constructor(detail?: unknown, options?: ErrorOptions) {
-    super('requested access to the resource is denied', detail, options);
+  readonly status: number = 403;
+  constructor(
+    detail?: unknown,
+    options?: ErrorOptions,
+    message = 'requested access to the resource is denied',
+  ) {
+    super(message, detail, options);
+  }
+}
+
+/**
+ * A conditional request whose condition no longer holds (RFC 9110: 412), e.g. a tag that
+ * moved on before an If-Match push. The spec's table has no code for it; DENIED is the
+ * nearest: the registry refused to do what was asked, and the detail says why.
+ */
+export class PreconditionFailedError extends DeniedError {
+  override readonly status = 412;
+  constructor(detail?: unknown) {
+    super(detail, undefined, 'precondition failed');
   }
 }
 
