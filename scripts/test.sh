@@ -12,6 +12,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 bash scripts/install-tools.sh
 bash scripts/install-kafka.sh
+bash scripts/install-s3.sh
 # shellcheck source=scripts/tools.env
 source scripts/tools.env
 npm run build --silent
