@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@tidemark/db';
+import type { ChunkRef } from '@tidemark/storage';
 
 /** An upload session, as Postgres holds it: any instance can continue it. */
 export interface UploadSession {
@@ -9,6 +10,8 @@ export interface UploadSession {
   readonly size: number;
   /** The saved state of the running sha256 over those bytes (hash-wasm), if any. */
   readonly hashState: Uint8Array | null;
+  /** Where the bytes received so far are stored, in order. */
+  readonly chunks: readonly ChunkRef[];
   readonly startedAt: Date;
 }
 
@@ -17,7 +20,15 @@ interface UploadRow {
   repository: string;
   size: string;
   hash_state: Buffer | null;
+  chunks: ChunkRef[];
   started_at: Date;
+}
+
+/** What a written chunk changes in a session. */
+export interface UploadProgress {
+  readonly size: number;
+  readonly hashState: Uint8Array;
+  readonly chunks: readonly ChunkRef[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -72,12 +83,18 @@ export class UploadRepository {
   }
 
   /** Records the progress of a leased session and releases its lease. */
-  async release(id: string, progress?: { size: number; hashState: Uint8Array }): Promise<void> {
+  async release(id: string, progress?: UploadProgress): Promise<void> {
     await this.db.query(
       `UPDATE uploads SET lease_until = NULL, updated_at = now(),
-         size = COALESCE($2, size), hash_state = COALESCE($3, hash_state)
+         size = COALESCE($2, size), hash_state = COALESCE($3, hash_state),
+         chunks = COALESCE($4::jsonb, chunks)
        WHERE id = $1`,
-      [id, progress?.size ?? null, progress === undefined ? null : Buffer.from(progress.hashState)],
+      [
+        id,
+        progress?.size ?? null,
+        progress === undefined ? null : Buffer.from(progress.hashState),
+        progress === undefined ? null : JSON.stringify(progress.chunks),
+      ],
     );
   }
 
@@ -93,6 +110,7 @@ function toSession(row: UploadRow): UploadSession {
     repository: row.repository,
     size: Number(row.size),
     hashState: row.hash_state === null ? null : new Uint8Array(row.hash_state),
+    chunks: row.chunks,
     startedAt: row.started_at,
   };
 }

@@ -1,12 +1,17 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadRange, StorageDriver } from './storage-driver';
+import { pathFor } from './path-for';
+import type { ChunkRef, ReadRange, StorageDriver } from './storage-driver';
 import { PathNotFoundError } from './storage-errors';
 
-/** Stores objects as files under one root directory. */
+/**
+ * Stores objects as files under one root directory. An upload is one file that chunks are
+ * written into at their offsets, and assembling it is a rename onto the blob's key.
+ */
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
   private readonly root: string;
@@ -31,7 +36,55 @@ export class FilesystemDriver implements StorageDriver {
     return createReadStream('', { fd: handle, start: range?.start, end: range?.end });
   }
 
-  async writeAt(path: string, offset: number, source: Readable): Promise<number> {
+  async writeChunk(uploadId: string, offset: number, source: Readable): Promise<ChunkRef> {
+    const key = pathFor({ kind: 'upload-data', uploadId });
+    const size = await this.writeAt(key, offset, source);
+    return { key, offset, size };
+  }
+
+  async readChunks(chunks: readonly ChunkRef[]): Promise<Readable> {
+    const output = new PassThrough();
+    const copy = async (): Promise<void> => {
+      for (const chunk of chunks) {
+        const range = { start: chunk.offset, end: chunk.offset + chunk.size - 1 };
+        if (chunk.size > 0) {
+          await pipeline(await this.read(chunk.key, range), output, { end: false });
+        }
+      }
+      output.end();
+    };
+    copy().catch((error: unknown) => output.destroy(error as Error));
+    return output;
+  }
+
+  async assemble(chunks: readonly ChunkRef[], target: string): Promise<void> {
+    const keys = new Set(chunks.map((chunk) => chunk.key));
+    const [onlyKey] = keys;
+    if (keys.size === 1 && chunks[0]!.offset === 0) {
+      // The common case: one upload file holding every chunk at its offset.
+      const size = chunks.reduce((total, chunk) => total + chunk.size, 0);
+      await this.truncate(onlyKey!, size);
+      await this.replace(onlyKey!, target);
+      return;
+    }
+    const staging = pathFor({ kind: 'staging', token: randomUUID() });
+    await this.writeAt(staging, 0, await this.readChunks(chunks));
+    await this.replace(staging, target);
+  }
+
+  async discardUpload(uploadId: string): Promise<void> {
+    await this.delete(pathFor({ kind: 'upload-root', uploadId }));
+  }
+
+  async delete(path: string): Promise<void> {
+    await rm(this.fullPath(path), { recursive: true, force: true });
+  }
+
+  /**
+   * Writes `source` into the file at `path` from byte `offset`, first cutting the file at
+   * `offset`, and returns the bytes written. Creates the file when `offset` is 0.
+   */
+  private async writeAt(path: string, offset: number, source: Readable): Promise<number> {
     const file = this.fullPath(path);
     await mkdir(dirname(file), { recursive: true });
     const handle = await open(file, offset === 0 ? 'w' : 'r+').catch((error: unknown) => {
@@ -55,16 +108,24 @@ export class FilesystemDriver implements StorageDriver {
     return written;
   }
 
-  async move(from: string, to: string): Promise<void> {
+  private async truncate(path: string, size: number): Promise<void> {
+    const handle = await open(this.fullPath(path), 'r+').catch((error: unknown) => {
+      throw this.translate(error, path);
+    });
+    try {
+      await handle.truncate(size);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Renames `from` onto `to` (atomic on one filesystem), creating `to`'s directory. */
+  private async replace(from: string, to: string): Promise<void> {
     const target = this.fullPath(to);
     await mkdir(dirname(target), { recursive: true });
     await rename(this.fullPath(from), target).catch((error: unknown) => {
       throw this.translate(error, from);
     });
-  }
-
-  async delete(path: string): Promise<void> {
-    await rm(this.fullPath(path), { recursive: true, force: true });
   }
 
   private fullPath(path: string): string {

@@ -21,25 +21,38 @@ export interface BlobReader {
   read(path: string, range?: ReadRange): Promise<Readable>;
 }
 
-/** Writes objects from streams. */
-export interface BlobIngester {
-  /**
-   * Writes `source` into the object at `path` starting at byte `offset`, first dropping
-   * anything stored beyond `offset` (the remains of an interrupted write), and returns the
-   * number of bytes written. Creates the object when `offset` is 0. Retrying with the
-   * same offset and bytes is safe.
-   */
-  writeAt(path: string, offset: number, source: Readable): Promise<number>;
+/** Where one chunk of an upload is stored. Upload sessions keep their list in Postgres. */
+export interface ChunkRef {
+  readonly key: string;
+  readonly offset: number;
+  readonly size: number;
 }
 
-/** Moves objects. */
-export interface BlobMover {
+/**
+ * Takes uploads in chunks and turns them into blobs. Which key holds which chunk is the
+ * driver's business, but the list of chunks is the caller's: it lives in Postgres with the
+ * session, so no driver is ever asked to list what an upload holds.
+ */
+export interface UploadIngester {
   /**
-   * Moves the object at `from` to `to`, replacing `to` if present. Callers only ever move
-   * onto a content-addressed key, so replacing writes identical bytes. Throws
-   * PathNotFoundError when `from` is absent.
+   * Stores `source` as the chunk of upload `uploadId` that starts at byte `offset` and
+   * returns where it went. Anything stored for the upload at or beyond `offset` stops
+   * counting (the remains of an interrupted write). A failed write leaves no chunk the
+   * caller knows of, so retrying with the same offset is safe. An empty source stores an
+   * empty chunk.
    */
-  move(from: string, to: string): Promise<void>;
+  writeChunk(uploadId: string, offset: number, source: Readable): Promise<ChunkRef>;
+  /** Streams the bytes of `chunks`, in order. Throws PathNotFoundError if one is gone. */
+  readChunks(chunks: readonly ChunkRef[]): Promise<Readable>;
+  /**
+   * Makes the object at `target` hold the bytes of `chunks` in order (none: empty),
+   * replacing an object already there. Callers only assemble onto content-addressed keys
+   * after checking the digest, so a replaced object held the same bytes. The chunks may be
+   * gone afterwards.
+   */
+  assemble(chunks: readonly ChunkRef[], target: string): Promise<void>;
+  /** Deletes everything stored for an upload. Idempotent. */
+  discardUpload(uploadId: string, chunks: readonly ChunkRef[]): Promise<void>;
 }
 
 /** Deletes objects. */
@@ -49,7 +62,7 @@ export interface BlobDeleter {
 }
 
 /** Everything the registry asks of a storage backend. Keys come from `pathFor` only. */
-export interface StorageDriver extends BlobStatter, BlobReader, BlobIngester, BlobMover, BlobDeleter {
+export interface StorageDriver extends BlobStatter, BlobReader, UploadIngester, BlobDeleter {
   /** The driver's name, for logs and errors. */
   readonly name: string;
 }

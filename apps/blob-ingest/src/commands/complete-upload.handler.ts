@@ -24,8 +24,8 @@ export class CompleteUploadHandler implements ICommandHandler<CompleteUploadComm
     }
     const digest = parseDigest(command.digest);
     await this.writer.withLease(command.repository, command.uploadId, async (session) => {
-      const { size, digest: running } = await this.writer.write(session, command.chunk);
-      await this.committer.commit(session, size, running, digest, eventMetadata(command.request));
+      const upload = await this.writer.write(session, command.chunk);
+      await this.committer.commit(session, upload, digest, eventMetadata(command.request));
     });
     return { status: 201, headers: blobHeaders(command.repository, digest) };
   }

@@ -40,8 +40,8 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
   private async uploadWhole(command: StartUploadCommand, uploadId: string, digest: Digest): Promise<RegistryResponse> {
     const { repository } = command;
     await this.writer.withLease(repository, uploadId, async (session) => {
-      const { size, digest: running } = await this.writer.write(session, command.chunk);
-      await this.committer.commit(session, size, running, digest, eventMetadata(command.request));
+      const upload = await this.writer.write(session, command.chunk);
+      await this.committer.commit(session, upload, digest, eventMetadata(command.request));
     });
     return { status: 201, headers: blobHeaders(repository, digest) };
   }

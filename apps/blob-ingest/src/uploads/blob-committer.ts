@@ -4,11 +4,10 @@ import { registryEvent, type EventMetadata } from '@tidemark/events';
 import { retryOnConflict } from '@tidemark/eventstore';
 import { algorithmOf, DigestInvalidError, type Digest } from '@tidemark/oci';
 import { BlobRepository, EventRecorder, UploadRepository, type UploadSession } from '@tidemark/state';
-import { pathFor, STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
+import { pathFor, STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { RunningDigest } from './running-digest';
+import type { WrittenUpload } from './upload-writer';
 
 /**
  * Turns a finished upload into a blob: verifies the digest, moves the bytes to their
@@ -31,28 +30,23 @@ export class BlobCommitter {
   /** Commits `session` as `expected`, or throws DIGEST_INVALID and discards the upload. */
   async commit(
     session: UploadSession,
-    size: number,
-    running: RunningDigest,
+    upload: WrittenUpload,
     expected: Digest,
     metadata: EventMetadata,
   ): Promise<void> {
-    const uploadPath = pathFor({ kind: 'upload-data', uploadId: session.id });
-    if (size === 0) {
-      await this.storage.writeAt(uploadPath, 0, Readable.from([]));
-    }
-    const actual = await this.digestOf(uploadPath, running, expected);
+    const actual = await this.digestOf(upload, expected);
     if (actual !== expected) {
-      await this.discard(session);
+      await this.discard(session, upload.chunks);
       throw new DigestInvalidError({ expected, actual });
     }
-    await this.storage.move(uploadPath, pathFor({ kind: 'blob-data', digest: expected }));
+    await this.storage.assemble(upload.chunks, pathFor({ kind: 'blob-data', digest: expected }));
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
-        await this.linkBlob(tx, session.repository, expected, size, metadata);
+        await this.linkBlob(tx, session.repository, expected, upload.size, metadata);
         await this.uploads.delete(session.id, tx);
       }),
     );
-    await this.storage.delete(pathFor({ kind: 'upload-root', uploadId: session.id }));
+    await this.storage.discardUpload(session.id, upload.chunks);
   }
 
   /**
@@ -76,19 +70,19 @@ export class BlobCommitter {
   }
 
   /** Deletes a session's bytes and row. Idempotent. */
-  async discard(session: UploadSession): Promise<void> {
+  async discard(session: UploadSession, chunks: readonly ChunkRef[] = session.chunks): Promise<void> {
     await this.uploads.delete(session.id);
-    await this.storage.delete(pathFor({ kind: 'upload-root', uploadId: session.id }));
+    await this.storage.discardUpload(session.id, chunks);
   }
 
-  private async digestOf(uploadPath: string, running: RunningDigest, expected: Digest): Promise<string> {
+  private async digestOf(upload: WrittenUpload, expected: Digest): Promise<string> {
     if (algorithmOf(expected) === 'sha256') {
-      return running.finish();
+      return upload.digest.finish();
     }
     // Only sha256 runs alongside the upload; other algorithms re-read the bytes once.
     this.logger.debug(`re-hashing upload for ${algorithmOf(expected)}`);
     const hash = createHash(algorithmOf(expected));
-    await pipeline(await this.storage.read(uploadPath), hash);
+    await pipeline(await this.storage.readChunks(upload.chunks), hash);
     return `${algorithmOf(expected)}:${hash.digest('hex')}`;
   }
 }

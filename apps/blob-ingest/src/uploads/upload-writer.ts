@@ -7,7 +7,7 @@ import {
   type ByteRange,
 } from '@tidemark/oci';
 import { UploadRepository, type UploadSession } from '@tidemark/state';
-import { pathFor, STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
+import { STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
 import type { Readable } from 'node:stream';
 import { RunningDigest } from './running-digest';
 
@@ -16,6 +16,13 @@ export interface IncomingChunk {
   readonly body: Readable;
   readonly contentRange?: ByteRange;
   readonly contentLength?: number;
+}
+
+/** An upload session after a write: its size, where its bytes are, and their digest so far. */
+export interface WrittenUpload {
+  readonly size: number;
+  readonly chunks: readonly ChunkRef[];
+  readonly digest: RunningDigest;
 }
 
 // Long enough for a large chunk on a slow link; a crashed writer's lease lapses after it.
@@ -52,15 +59,15 @@ export class UploadWriter {
 
   /**
    * Writes one chunk to a leased session and records the progress. Returns the session's
-   * new size and the running digest's state.
+   * new size and chunk list, and the running digest.
    */
-  async write(session: UploadSession, chunk: IncomingChunk): Promise<{ size: number; digest: RunningDigest }> {
+  async write(session: UploadSession, chunk: IncomingChunk): Promise<WrittenUpload> {
     checkChunk(session, chunk);
     const digest = await RunningDigest.resume(session.hashState);
-    const path = pathFor({ kind: 'upload-data', uploadId: session.id });
     const tap = digest.tap();
     chunk.body.once('error', (error) => tap.destroy(error));
-    const written = await this.storage.writeAt(path, session.size, chunk.body.pipe(tap));
+    const stored = await this.storage.writeChunk(session.id, session.size, chunk.body.pipe(tap));
+    const written = stored.size;
     if (chunk.contentLength !== undefined && written !== chunk.contentLength) {
       throw new SizeInvalidError({ contentLength: chunk.contentLength, received: written });
     }
@@ -68,8 +75,9 @@ export class UploadWriter {
       throw new SizeInvalidError({ contentRange: chunk.contentRange, received: written });
     }
     const size = session.size + written;
-    await this.uploads.release(session.id, { size, hashState: digest.save() });
-    return { size, digest };
+    const chunks = written === 0 ? session.chunks : [...session.chunks, stored];
+    await this.uploads.release(session.id, { size, hashState: digest.save(), chunks });
+    return { size, chunks, digest };
   }
 }
 

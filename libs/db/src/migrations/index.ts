@@ -1,5 +1,6 @@
 import { migration001 } from './001-event-store';
 import { migration002 } from './002-consumers';
+import { migration003 } from './003-upload-chunks';
 
 /** A schema change, applied once, in version order. Never edit one that has shipped. */
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
