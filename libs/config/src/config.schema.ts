@@ -17,9 +17,30 @@ export const ConfigSchema = z.object({
     poolSize: z.coerce.number().int().min(2).max(200).default(20),
   }).default({}),
   storage: z.object({
-    driver: z.enum(['filesystem']).default('filesystem'),
+    driver: z.enum(['filesystem', 's3']).default('filesystem'),
     /** Root of the filesystem driver; defaults to `dataDir/storage`. */
     root: z.string().optional(),
+    s3: z.object({
+      /** An S3-compatible endpoint; absent means AWS itself. */
+      endpoint: z.string().url().optional(),
+      region: z.string().default('us-east-1'),
+      bucket: z.string().optional(),
+      /** A key prefix, so one bucket can hold several registries. */
+      prefix: z.string().default(''),
+      forcePathStyle: z.coerce.boolean().default(false),
+      accessKeyId: z.string().optional(),
+      secretAccessKey: z.string().optional(),
+      /** Size of the parts multipart assembly writes and copies (S3: 5 MiB to 5 GiB). */
+      partSizeBytes: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
+      /** Answer blob GETs with a redirect to a presigned URL instead of the bytes. */
+      redirect: z.coerce.boolean().default(false),
+      presignExpirySeconds: z.coerce.number().int().min(1).default(900),
+    }).default({}),
+    /**
+     * Wrap the driver in the consistency-fault driver with these settings (JSON), to test a
+     * deployment against a lagging store. Never set in production.
+     */
+    faults: z.string().optional(),
   }).default({}),
   limits: z.object({
     manifestMaxBytes: bytes.default(4 * 1024 * 1024),

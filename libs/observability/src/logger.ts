@@ -13,6 +13,7 @@ export function createLogger(level: string, app: string): Logger {
         'headers.authorization',
         '*.password',
         '*.databaseUrl',
+        '*.secretAccessKey',
       ],
       censor: '[redacted]',
     },

@@ -10,9 +10,10 @@ import {
 import { createKafka, ensureTopic } from '@tidemark/eventstore';
 import { createRegistryApp } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
-import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
-import { join, resolve } from 'node:path';
+import type { StorageDriver } from '@tidemark/storage';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { createStorage } from './create-storage';
 import { RegistryModule } from './registry.module';
 
 /** A started registry process: where it listens and how to stop it. */
@@ -54,11 +55,27 @@ export async function startRegistryServer(config: TidemarkConfig, logger?: Logge
     database,
     storage,
     close: async () => {
-      await app.close();
+      await closeApp(app);
       await database.close();
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * Closes the app, waiting for requests in flight. The HTTP server closes the keep-alive
+ * connections that are idle when it closes, but a connection whose response is still finishing
+ * turns idle a moment later and would then stay open until the keep-alive timeout (72 s in
+ * Fastify) before the close completes. Sweeping idle connections until then frees it at once.
+ */
+async function closeApp(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /** Opens the configured database, starting the embedded one when no URL is given. */
@@ -104,6 +121,3 @@ async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Databas
   }
 }
 
-function createStorage(config: TidemarkConfig): StorageDriver {
-  return new FilesystemDriver(config.storage.root ?? join(config.dataDir, 'storage'));
-}
