@@ -11,3 +11,4 @@ export * from './raw-request';
 export * from './kafka-broker';
 export * from './recording-proxy';
 export * from './s3-server';
+export * from './free-port';

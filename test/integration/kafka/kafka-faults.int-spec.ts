@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Database } from '@tidemark/db';
 import { replayConsumer } from '@tidemark/eventstore';
-import { createTestDatabase, OciClient, startKafkaBroker, type KafkaBroker } from '@tidemark/testing';
+import { createTestDatabase, freePort, OciClient, startKafkaBroker, type KafkaBroker } from '@tidemark/testing';
 import { createProjections } from '../../../apps/metadata/src/projections/create-projections';
 import { RegistryProcess } from '../../support/registry-process';
 import { projectionSnapshot, waitUntilCaughtUp } from './projection-checks';
@@ -86,15 +85,4 @@ async function pushImages(client: OciClient, repository: string, count: number):
       client.pushImage(repository, `t${index % 4}`, `${repository} layer ${index}`),
     ),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
