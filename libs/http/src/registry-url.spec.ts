@@ -11,7 +11,7 @@ function routed(url: string): { name: string; endpoint: string } | undefined {
   return match ? { name: decodeURIComponent(match[1]!), endpoint: match[2]! } : undefined;
 }
 
-describe('rewriteRegistryUrl', () => {
+describe(rewriteRegistryUrl.name, () => {
   const endpoints: [string, string, string, string][] = [
     ['a one-component name', `/v2/alpine/manifests/latest`, 'alpine', 'manifests/latest'],
     [

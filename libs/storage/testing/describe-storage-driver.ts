@@ -178,6 +178,15 @@ export function describeStorageDriver(name: string, createDriver: CreateDriver):
         await sut.delete(path);
         await sut.delete(path);
       });
+
+      it('deletes everything below a path, and nothing that merely shares its prefix', async () => {
+        const uploadId = randomUUID();
+        const doomed = await sut.writeChunk(uploadId, 0, source('doomed'));
+        const neighbour = await sut.writeChunk(`${uploadId}0`, 0, source('neighbour'));
+        await sut.delete(pathFor({ kind: 'upload-root', uploadId }));
+        await assert.rejects(readText(sut.readChunks([doomed])), PathNotFoundError);
+        assert.equal(await readText(sut.readChunks([neighbour])), 'neighbour');
+      });
     });
   });
 }

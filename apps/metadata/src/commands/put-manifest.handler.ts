@@ -10,6 +10,7 @@ import {
   isTag,
   ManifestBlobUnknownError,
   ManifestInvalidError,
+  parseDigest,
   parseManifest,
   PreconditionFailedError,
   parseManifestReference,
@@ -40,10 +41,7 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
   ) {}
 
   async execute(command: PutManifestCommand): Promise<RegistryResponse> {
-    const reference = parseManifestReference(command.reference);
-    if (reference === undefined) {
-      throw new ManifestInvalidError({ reference: command.reference, reason: 'invalid tag or digest' });
-    }
+    const reference = parsePushReference(command.reference);
     const manifest = identify(parseManifest(command.content, command.contentType), command.content, reference);
     const tags = tagsToMove(reference, command.tags);
     const condition = parseTagCondition(command.conditions.ifMatch, command.conditions.ifNoneMatch);
@@ -132,6 +130,21 @@ function refusedMoves(current: Map<string, Digest | undefined>, condition: TagCo
   return [...current]
     .filter(([, digest]) => !isConditionMet(condition, digest))
     .map(([tag, digest]) => ({ tag, currentDigest: digest ?? null }));
+}
+
+/**
+ * Reads the reference of a push. One with a colon can only be a digest, so a malformed one is
+ * DIGEST_INVALID, as a malformed digest is on every other route; anything else must be a tag.
+ */
+function parsePushReference(reference: string): ManifestReference {
+  if (reference.includes(':')) {
+    return { kind: 'digest', digest: parseDigest(reference) };
+  }
+  const tag = parseManifestReference(reference);
+  if (tag === undefined) {
+    throw new ManifestInvalidError({ reference, reason: 'invalid tag' });
+  }
+  return tag;
 }
 
 /** The tags a push moves: the reference when it is a tag, plus any `?tag=` parameters. */
