@@ -49,7 +49,8 @@ export async function createRegistryApp(
     reply.header('X-Request-Id', request.id);
   });
   fastify.addHook('onResponse', async (request, reply) => {
-    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+    // A 5xx was logged with its error by the exception filter; this line only counts it.
+    const level = reply.statusCode >= 500 ? 'info' : 'debug';
     logger[level](
       {
         requestId: request.id,

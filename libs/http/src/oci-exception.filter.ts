@@ -65,7 +65,10 @@ class RequestUnsupportedError extends UnsupportedError {
   override readonly status: number;
 
   constructor(status: number, request: FastifyRequest) {
-    super({ method: request.method, path: request.url }, 'no such endpoint');
+    super(
+      { method: request.method, path: request.url },
+      status === 404 ? 'no such endpoint' : 'request not supported',
+    );
     this.status = status;
   }
 }

@@ -20,23 +20,40 @@ export function createLogger(level: string, app: string): Logger {
   });
 }
 
-/** Routes Nest's own log lines (module start-up, route mapping) into pino. */
+type Level = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * Routes Nest's log lines into pino. Nest's own lines (start-up, route mapping) are text and
+ * go to debug. Tidemark's classes log through Nest's `Logger` the structured way, a fields
+ * object first and then a fixed message: `logger.error({ consumer, err }, 'consumer batch
+ * failed')`. Nest appends the class name as the last parameter; it becomes `context`.
+ */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  error(message: unknown, stack?: string, context?: string): void {
-    this.logger.error({ context, stack }, String(message));
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const context = params.length > 0 ? params[params.length - 1] : undefined;
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      this.logger[level]({ ...message, context }, String(params.length > 1 ? params[0] : ''));
+      return;
+    }
+    const stack = level === 'error' && params.length > 1 ? params[0] : undefined;
+    this.logger[level]({ context, ...(stack === undefined ? {} : { stack }) }, String(message));
   }
 }

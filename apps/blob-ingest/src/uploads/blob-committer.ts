@@ -80,7 +80,7 @@ export class BlobCommitter {
       return upload.digest.finish();
     }
     // Only sha256 runs alongside the upload; other algorithms re-read the bytes once.
-    this.logger.debug(`re-hashing upload for ${algorithmOf(expected)}`);
+    this.logger.debug({ algorithm: algorithmOf(expected), size: upload.size }, 'upload re-hashed');
     const hash = createHash(algorithmOf(expected));
     await pipeline(await this.storage.readChunks(upload.chunks), hash);
     return `${algorithmOf(expected)}:${hash.digest('hex')}`;

@@ -17,8 +17,8 @@ export class CatalogController {
 
   @Get('_catalog')
   async catalog(
-    @Query('n') n: string | undefined,
-    @Query('last') last: string | undefined,
+    @Query('n') n: string | string[] | undefined,
+    @Query('last') last: string | string[] | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     return respond(reply, await this.queries.execute(new ListRepositoriesQuery(parsePage(n, last))));

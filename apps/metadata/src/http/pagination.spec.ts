@@ -20,11 +20,17 @@ describe(parsePage.name, () => {
     });
   }
 
-  const malformed = ['', '-1', '1.5', 'abc', '1e3', ' 1', '0x10', '1000000000', '+1'];
-  for (const n of malformed) {
-    it(`refuses n="${n}" with UNSUPPORTED 400`, () => {
+  const malformed: [string, string | string[] | undefined, string | string[] | undefined][] = [
+    ...['', '-1', '1.5', 'abc', '1e3', ' 1', '0x10', '1000000000', '+1'].map(
+      (n): [string, string, undefined] => [`n="${n}"`, n, undefined],
+    ),
+    ['a repeated n', ['1', '2'], undefined],
+    ['a repeated last', '1', ['a', 'b']],
+  ];
+  for (const [label, n, last] of malformed) {
+    it(`refuses ${label} with UNSUPPORTED 400`, () => {
       assert.throws(
-        () => parsePage(n, undefined),
+        () => parsePage(n, last),
         (error: unknown) => {
           assert.ok(error instanceof UnsupportedError);
           assert.equal(error.code, 'UNSUPPORTED');

@@ -6,10 +6,13 @@ export interface Page {
   readonly last?: string;
 }
 
-/** Returns what `n` and `last` ask for. A malformed `n` is a client error. */
-export function parsePage(n: string | undefined, last: string | undefined): Page {
-  if (n !== undefined && !/^\d{1,9}$/.test(n)) {
+/** Returns what `n` and `last` ask for. A malformed or repeated one is a client error. */
+export function parsePage(n: string | string[] | undefined, last: string | string[] | undefined): Page {
+  if (n !== undefined && (typeof n !== 'string' || !/^\d{1,9}$/.test(n))) {
     throw new PaginationInvalidError({ n });
+  }
+  if (last !== undefined && typeof last !== 'string') {
+    throw new PaginationInvalidError({ last });
   }
   return {
     ...(n === undefined ? {} : { limit: Number(n) }),

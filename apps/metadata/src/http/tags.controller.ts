@@ -13,8 +13,8 @@ export class TagsController {
   @Get('tags/list')
   async list(
     @Param('name', RepositoryNamePipe) name: string,
-    @Query('n') n: string | undefined,
-    @Query('last') last: string | undefined,
+    @Query('n') n: string | string[] | undefined,
+    @Query('last') last: string | string[] | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     return respond(reply, await this.queries.execute(new ListTagsQuery(name, parsePage(n, last))));

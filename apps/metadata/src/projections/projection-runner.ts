@@ -88,7 +88,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   private followLog(consumer: EventConsumer): void {
     const subscription = new PostgresLogSubscription(this.database, consumer, {
-      onError: (error) => this.logger.error(`consumer ${consumer.name} failed a batch: ${String(error)}`),
+      onError: (error) => this.logger.error({ consumer: consumer.name, err: error }, 'consumer batch failed'),
     });
     subscription.start();
     this.logSubscriptions.push(subscription);

@@ -1,6 +1,6 @@
 /**
  * The event log, the stream versions that guard it, and the state tables derived from it.
- * `events` is append-only: a trigger refuses UPDATE and DELETE, so history cannot be edited
+ * `events` is append-only: triggers refuse UPDATE, DELETE and TRUNCATE, so history cannot be edited
  * through SQL by accident. `transaction_id` lets a log reader tell which positions may still
  * be filled by a transaction that has not committed yet.
  */
@@ -34,6 +34,9 @@ export const migration001 = {
 
     CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
       FOR EACH ROW EXECUTE FUNCTION refuse_event_change();
+
+    CREATE TRIGGER events_never_truncated BEFORE TRUNCATE ON events
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_event_change();
 
     CREATE TABLE repositories (
       name text COLLATE "C" PRIMARY KEY,
