@@ -18,9 +18,15 @@ program
   .description('serve the registry (both apps unless --apps says otherwise)')
   .option('--host <host>', 'address to listen on (TIDEMARK_HOST, default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (TIDEMARK_PORT, default 5000)')
-  .option('--data-dir <dir>', 'storage and embedded Postgres directory (TIDEMARK_DATA_DIR, default ./data)')
+  .option(
+    '--data-dir <dir>',
+    'storage and embedded Postgres directory (TIDEMARK_DATA_DIR, default ./data)',
+  )
   .option('--apps <apps>', 'all | metadata | blob-ingest (TIDEMARK_APPS, default all)')
-  .option('--database-url <url>', 'external Postgres instead of the embedded one (TIDEMARK_DATABASE_URL)')
+  .option(
+    '--database-url <url>',
+    'external Postgres instead of the embedded one (TIDEMARK_DATABASE_URL)',
+  )
   .action(async (options: Record<string, string>) => {
     const server = await startRegistryServer(loadConfig(process.env, options));
     const stop = (): void => {

@@ -15,7 +15,7 @@ export async function rebuildState(database: Database): Promise<number> {
   return database.transaction(async (tx) => {
     await projector.truncate(tx);
     let applied = 0;
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const events = await store.readAfter(after, BATCH, tx);
       if (events.length === 0) {
         return applied;

@@ -8,6 +8,11 @@ export const CONFIG = Symbol('TIDEMARK_CONFIG');
 @Module({})
 export class ConfigModule {
   static forRoot(config: TidemarkConfig): DynamicModule {
-    return { module: ConfigModule, global: true, providers: [{ provide: CONFIG, useValue: config }], exports: [CONFIG] };
+    return {
+      module: ConfigModule,
+      global: true,
+      providers: [{ provide: CONFIG, useValue: config }],
+      exports: [CONFIG],
+    };
   }
 }

@@ -10,50 +10,67 @@ export const ConfigSchema = z.object({
   /** Which app modules this process serves: both (standalone) or one of them. */
   apps: z.enum(['all', 'metadata', 'blob-ingest']).default('all'),
   dataDir: z.string().default('./data'),
-  database: z.object({
-    /** An external Postgres. When absent, an embedded Postgres runs under `dataDir/postgres`. */
-    url: z.string().url().optional(),
-    embeddedPort: port.default(54329),
-    poolSize: z.coerce.number().int().min(2).max(200).default(20),
-  }).default({}),
-  storage: z.object({
-    driver: z.enum(['filesystem', 's3']).default('filesystem'),
-    /** Root of the filesystem driver; defaults to `dataDir/storage`. */
-    root: z.string().optional(),
-    s3: z.object({
-      /** An S3-compatible endpoint; absent means AWS itself. */
-      endpoint: z.string().url().optional(),
-      region: z.string().default('us-east-1'),
-      bucket: z.string().optional(),
-      /** A key prefix, so one bucket can hold several registries. */
-      prefix: z.string().default(''),
-      forcePathStyle: z.coerce.boolean().default(false),
-      accessKeyId: z.string().optional(),
-      secretAccessKey: z.string().optional(),
-      /** Size of the parts multipart assembly writes and copies (S3: 5 MiB to 5 GiB). */
-      partSizeBytes: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
-      /** Answer blob GETs with a redirect to a presigned URL instead of the bytes. */
-      redirect: z.coerce.boolean().default(false),
-      presignExpirySeconds: z.coerce.number().int().min(1).default(900),
-    }).default({}),
-    /**
-     * Wrap the driver in the consistency-fault driver with these settings (JSON), to test a
-     * deployment against a lagging store. Never set in production.
-     */
-    faults: z.string().optional(),
-  }).default({}),
-  limits: z.object({
-    manifestMaxBytes: bytes.default(4 * 1024 * 1024),
-  }).default({}),
-  kafka: z.object({
-    /** Brokers to carry events to consumers. Absent: consumers read the Postgres log. */
-    brokers: z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'expected host:port')).optional(),
-    clientId: z.string().default('tidemark'),
-    topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/).default('tidemark.events'),
-    partitions: z.coerce.number().int().min(1).default(6),
-    replicationFactor: z.coerce.number().int().min(1).default(1),
-    connectTimeoutMs: z.coerce.number().int().min(100).default(10_000),
-  }).default({}),
+  database: z
+    .object({
+      /** An external Postgres. When absent, an embedded Postgres runs under `dataDir/postgres`. */
+      url: z.string().url().optional(),
+      embeddedPort: port.default(54329),
+      poolSize: z.coerce.number().int().min(2).max(200).default(20),
+    })
+    .default({}),
+  storage: z
+    .object({
+      driver: z.enum(['filesystem', 's3']).default('filesystem'),
+      /** Root of the filesystem driver; defaults to `dataDir/storage`. */
+      root: z.string().optional(),
+      s3: z
+        .object({
+          /** An S3-compatible endpoint; absent means AWS itself. */
+          endpoint: z.string().url().optional(),
+          region: z.string().default('us-east-1'),
+          bucket: z.string().optional(),
+          /** A key prefix, so one bucket can hold several registries. */
+          prefix: z.string().default(''),
+          forcePathStyle: z.coerce.boolean().default(false),
+          accessKeyId: z.string().optional(),
+          secretAccessKey: z.string().optional(),
+          /** Size of the parts multipart assembly writes and copies (S3: 5 MiB to 5 GiB). */
+          partSizeBytes: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .default(64 * 1024 * 1024),
+          /** Answer blob GETs with a redirect to a presigned URL instead of the bytes. */
+          redirect: z.coerce.boolean().default(false),
+          presignExpirySeconds: z.coerce.number().int().min(1).default(900),
+        })
+        .default({}),
+      /**
+       * Wrap the driver in the consistency-fault driver with these settings (JSON), to test a
+       * deployment against a lagging store. Never set in production.
+       */
+      faults: z.string().optional(),
+    })
+    .default({}),
+  limits: z
+    .object({
+      manifestMaxBytes: bytes.default(4 * 1024 * 1024),
+    })
+    .default({}),
+  kafka: z
+    .object({
+      /** Brokers to carry events to consumers. Absent: consumers read the Postgres log. */
+      brokers: z.array(z.string().regex(/^[^\s:,]+:\d+$/, 'expected host:port')).optional(),
+      clientId: z.string().default('tidemark'),
+      topic: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,249}$/)
+        .default('tidemark.events'),
+      partitions: z.coerce.number().int().min(1).default(6),
+      replicationFactor: z.coerce.number().int().min(1).default(1),
+      connectTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+    })
+    .default({}),
   /** How long a read waits for storage to show a blob that Postgres says is committed. */
   readAfterWriteWindowMs: z.coerce.number().int().min(0).default(5000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -23,18 +23,24 @@ export function loadConfig(
         region: env.TIDEMARK_S3_REGION,
         bucket: env.TIDEMARK_S3_BUCKET,
         prefix: env.TIDEMARK_S3_PREFIX,
-        forcePathStyle: env.TIDEMARK_S3_FORCE_PATH_STYLE === undefined ? undefined : env.TIDEMARK_S3_FORCE_PATH_STYLE === 'true',
+        forcePathStyle:
+          env.TIDEMARK_S3_FORCE_PATH_STYLE === undefined
+            ? undefined
+            : env.TIDEMARK_S3_FORCE_PATH_STYLE === 'true',
         accessKeyId: env.TIDEMARK_S3_ACCESS_KEY_ID,
         secretAccessKey: env.TIDEMARK_S3_SECRET_ACCESS_KEY,
         partSizeBytes: env.TIDEMARK_S3_PART_SIZE_BYTES,
-        redirect: env.TIDEMARK_S3_REDIRECT === undefined ? undefined : env.TIDEMARK_S3_REDIRECT === 'true',
+        redirect:
+          env.TIDEMARK_S3_REDIRECT === undefined ? undefined : env.TIDEMARK_S3_REDIRECT === 'true',
         presignExpirySeconds: env.TIDEMARK_S3_PRESIGN_EXPIRY_SECONDS,
       },
       faults: emptyToUndefined(env.TIDEMARK_STORAGE_FAULTS),
     },
     limits: { manifestMaxBytes: env.TIDEMARK_MANIFEST_MAX_BYTES },
     kafka: {
-      brokers: emptyToUndefined(env.TIDEMARK_KAFKA_BROKERS)?.split(',').map((broker) => broker.trim()),
+      brokers: emptyToUndefined(env.TIDEMARK_KAFKA_BROKERS)
+        ?.split(',')
+        .map((broker) => broker.trim()),
       clientId: env.TIDEMARK_KAFKA_CLIENT_ID,
       topic: env.TIDEMARK_KAFKA_TOPIC,
       partitions: env.TIDEMARK_KAFKA_PARTITIONS,
@@ -46,7 +52,9 @@ export function loadConfig(
   };
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;

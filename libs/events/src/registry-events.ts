@@ -78,7 +78,10 @@ export const CURRENT_SCHEMA_VERSION = 1;
 
 /** A registry event: a type and its payload, discriminated on `type`. */
 export type RegistryEvent = {
-  [Type in EventType]: { readonly type: Type; readonly payload: z.infer<(typeof EVENT_PAYLOADS)[Type]> };
+  [Type in EventType]: {
+    readonly type: Type;
+    readonly payload: z.infer<(typeof EVENT_PAYLOADS)[Type]>;
+  };
 }[EventType];
 
 /** The event of one type, e.g. `EventOf<'TagMoved'>`. */

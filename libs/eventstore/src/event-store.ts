@@ -84,7 +84,11 @@ export class EventStore {
   }
 
   /** Reads up to `limit` committed events after `afterPosition`, in position order. */
-  async readAfter(afterPosition: bigint, limit: number, tx?: Transaction): Promise<RecordedEvent[]> {
+  async readAfter(
+    afterPosition: bigint,
+    limit: number,
+    tx?: Transaction,
+  ): Promise<RecordedEvent[]> {
     const { rows } = await (tx ?? this.database.pool).query<EventRow>(
       `SELECT position, event_id, stream, stream_version, type, schema_version, payload, metadata
        FROM events WHERE position > $1 ORDER BY position LIMIT $2`,

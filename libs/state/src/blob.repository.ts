@@ -6,7 +6,11 @@ export class BlobRepository {
   constructor(private readonly db: Queryable) {}
 
   /** Returns the size of `digest` if it is linked into `repository`. */
-  async findLinked(repository: string, digest: Digest, tx: Queryable = this.db): Promise<number | undefined> {
+  async findLinked(
+    repository: string,
+    digest: Digest,
+    tx: Queryable = this.db,
+  ): Promise<number | undefined> {
     const { rows } = await tx.query<{ size: string }>(
       `SELECT b.size FROM repository_blobs l JOIN blobs b USING (digest)
        WHERE l.repository = $1 AND l.digest = $2`,
@@ -25,7 +29,11 @@ export class BlobRepository {
   }
 
   /** Returns the digests among `digests` that are not linked into `repository`. */
-  async findUnlinked(repository: string, digests: readonly string[], tx: Queryable = this.db): Promise<string[]> {
+  async findUnlinked(
+    repository: string,
+    digests: readonly string[],
+    tx: Queryable = this.db,
+  ): Promise<string[]> {
     const { rows } = await tx.query<{ digest: string }>(
       `SELECT d.digest FROM unnest($2::text[]) AS d(digest)
        WHERE NOT EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository = $1 AND l.digest = d.digest)`,

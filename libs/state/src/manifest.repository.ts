@@ -50,7 +50,11 @@ export class ManifestRepository {
   }
 
   /** Returns the digests among `digests` that are not manifests of `repository`. */
-  async findMissing(repository: string, digests: readonly string[], tx: Queryable = this.db): Promise<string[]> {
+  async findMissing(
+    repository: string,
+    digests: readonly string[],
+    tx: Queryable = this.db,
+  ): Promise<string[]> {
     const { rows } = await tx.query<{ digest: string }>(
       `SELECT d.digest FROM unnest($2::text[]) AS d(digest)
        WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = $1 AND m.digest = d.digest)`,
@@ -63,7 +67,11 @@ export class ManifestRepository {
    * Lists the manifests of `repository` whose subject is `subject`, by digest; only those
    * of the given artifact types when `artifactTypes` is not empty.
    */
-  async findReferrers(repository: string, subject: Digest, artifactTypes: readonly string[] = []): Promise<Referrer[]> {
+  async findReferrers(
+    repository: string,
+    subject: Digest,
+    artifactTypes: readonly string[] = [],
+  ): Promise<Referrer[]> {
     const { rows } = await this.db.query<{
       digest: string;
       media_type: string;

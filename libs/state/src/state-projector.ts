@@ -124,7 +124,10 @@ export class StateProjector {
 
   private async removeManifest(tx: Transaction, event: EventOf<'ManifestDeleted'>): Promise<void> {
     const { repository, digest } = event.payload;
-    await tx.query('DELETE FROM manifests WHERE repository = $1 AND digest = $2', [repository, digest]);
+    await tx.query('DELETE FROM manifests WHERE repository = $1 AND digest = $2', [
+      repository,
+      digest,
+    ]);
     await tx.query(
       'DELETE FROM manifest_references WHERE repository = $1 AND manifest_digest = $2',
       [repository, digest],

@@ -9,17 +9,28 @@ import { StateProjector } from './state-projector';
 import { TagRepository } from './tag.repository';
 import { UploadRepository } from './upload.repository';
 
-const READERS = [BlobRepository, CatalogRepository, ManifestRepository, TagRepository, UploadRepository];
+const READERS = [
+  BlobRepository,
+  CatalogRepository,
+  ManifestRepository,
+  TagRepository,
+  UploadRepository,
+];
 
 /** Provides the event store, the state projector and the state readers. */
 @Global()
 @Module({
   providers: [
-    { provide: EventStore, useFactory: (database: Database) => new EventStore(database), inject: [Database] },
+    {
+      provide: EventStore,
+      useFactory: (database: Database) => new EventStore(database),
+      inject: [Database],
+    },
     { provide: StateProjector, useValue: new StateProjector() },
     {
       provide: EventRecorder,
-      useFactory: (store: EventStore, projector: StateProjector) => new EventRecorder(store, projector),
+      useFactory: (store: EventStore, projector: StateProjector) =>
+        new EventRecorder(store, projector),
       inject: [EventStore, StateProjector],
     },
     ...READERS.map((reader) => ({

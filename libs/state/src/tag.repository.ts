@@ -6,7 +6,11 @@ export class TagRepository {
   constructor(private readonly db: Queryable) {}
 
   /** Returns the digest `tag` points to in `repository`, if the tag exists. */
-  async find(repository: string, tag: string, tx: Queryable = this.db): Promise<Digest | undefined> {
+  async find(
+    repository: string,
+    tag: string,
+    tx: Queryable = this.db,
+  ): Promise<Digest | undefined> {
     const { rows } = await tx.query<{ digest: string }>(
       'SELECT digest FROM tags WHERE repository = $1 AND tag = $2',
       [repository, tag],
@@ -25,7 +29,11 @@ export class TagRepository {
   }
 
   /** Lists the tags of `repository` that point to `digest`. */
-  async findPointingTo(repository: string, digest: Digest, tx: Queryable = this.db): Promise<string[]> {
+  async findPointingTo(
+    repository: string,
+    digest: Digest,
+    tx: Queryable = this.db,
+  ): Promise<string[]> {
     const { rows } = await tx.query<{ tag: string }>(
       'SELECT tag FROM tags WHERE repository = $1 AND digest = $2 ORDER BY tag',
       [repository, digest],

@@ -65,7 +65,11 @@ export class UploadRepository {
    * Takes the write lease of a session for `leaseMs`. Returns the session, 'busy' when
    * another request holds the lease, or undefined when there is no such session.
    */
-  async lease(repository: string, id: string, leaseMs: number): Promise<UploadSession | 'busy' | undefined> {
+  async lease(
+    repository: string,
+    id: string,
+    leaseMs: number,
+  ): Promise<UploadSession | 'busy' | undefined> {
     if (!UUID.test(id)) {
       return undefined;
     }

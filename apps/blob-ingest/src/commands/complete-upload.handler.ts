@@ -12,7 +12,10 @@ import { CompleteUploadCommand } from './complete-upload.command';
  * open (F03).
  */
 @CommandHandler(CompleteUploadCommand)
-export class CompleteUploadHandler implements ICommandHandler<CompleteUploadCommand, RegistryResponse> {
+export class CompleteUploadHandler implements ICommandHandler<
+  CompleteUploadCommand,
+  RegistryResponse
+> {
   constructor(
     private readonly writer: UploadWriter,
     private readonly committer: BlobCommitter,

@@ -29,7 +29,13 @@ export class DeleteBlobHandler implements ICommandHandler<DeleteBlobCommand, Reg
           throw new BlobUnknownError({ repository, digest });
         }
         const event = registryEvent('BlobUnlinked', { repository, digest });
-        await this.recorder.record(tx, repository, version, [event], eventMetadata(command.request));
+        await this.recorder.record(
+          tx,
+          repository,
+          version,
+          [event],
+          eventMetadata(command.request),
+        );
       }),
     );
     return { status: 202, headers: { 'Content-Length': '0' } };

@@ -37,7 +37,11 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
     return this.uploadWhole(command, session.id, digest);
   }
 
-  private async uploadWhole(command: StartUploadCommand, uploadId: string, digest: Digest): Promise<RegistryResponse> {
+  private async uploadWhole(
+    command: StartUploadCommand,
+    uploadId: string,
+    digest: Digest,
+  ): Promise<RegistryResponse> {
     const { repository } = command;
     await this.writer.withLease(repository, uploadId, async (session) => {
       const upload = await this.writer.write(session, command.chunk);
@@ -52,7 +56,11 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
    * does not hold (DS v1.1: the registry SHOULD fall back to 202; field case F14). Without
    * `from`, any repository holding the blob is the source.
    */
-  private async tryMount(command: StartUploadCommand, mount: string, from?: string): Promise<boolean> {
+  private async tryMount(
+    command: StartUploadCommand,
+    mount: string,
+    from?: string,
+  ): Promise<boolean> {
     if (!isDigest(mount) || (from !== undefined && !isRepositoryName(from))) {
       return false;
     }
@@ -73,7 +81,13 @@ export class StartUploadHandler implements ICommandHandler<StartUploadCommand, R
       this.database.transaction(async (tx) => {
         const version = await this.recorder.lockStream(tx, repository);
         if ((await this.blobs.findLinked(repository, mount, tx)) === undefined) {
-          await this.recorder.record(tx, repository, version, [event], eventMetadata(command.request));
+          await this.recorder.record(
+            tx,
+            repository,
+            version,
+            [event],
+            eventMetadata(command.request),
+          );
         }
       }),
     );

@@ -10,10 +10,14 @@ export class WriteChunkHandler implements ICommandHandler<WriteChunkCommand, Reg
   constructor(private readonly writer: UploadWriter) {}
 
   async execute(command: WriteChunkCommand): Promise<RegistryResponse> {
-    const size = await this.writer.withLease(command.repository, command.uploadId, async (session) => {
-      const written = await this.writer.write(session, command.chunk);
-      return written.size;
-    });
+    const size = await this.writer.withLease(
+      command.repository,
+      command.uploadId,
+      async (session) => {
+        const written = await this.writer.write(session, command.chunk);
+        return written.size;
+      },
+    );
     return { status: 202, headers: uploadHeaders(command.repository, command.uploadId, size) };
   }
 }

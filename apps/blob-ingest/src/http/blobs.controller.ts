@@ -28,7 +28,10 @@ export class BlobsController {
     @Param('digest') digest: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.queries.execute(new GetBlobQuery(name, digest, true, undefined)));
+    return respond(
+      reply,
+      await this.queries.execute(new GetBlobQuery(name, digest, true, undefined)),
+    );
   }
 
   @Delete(':digest')

@@ -7,7 +7,10 @@ import { GetUploadStatusQuery } from './get-upload-status.query';
 
 /** Answers 204 with the session's Location and Range (DS v1.1 end-13; field case F03). */
 @QueryHandler(GetUploadStatusQuery)
-export class GetUploadStatusHandler implements IQueryHandler<GetUploadStatusQuery, RegistryResponse> {
+export class GetUploadStatusHandler implements IQueryHandler<
+  GetUploadStatusQuery,
+  RegistryResponse
+> {
   constructor(private readonly uploads: UploadRepository) {}
 
   async execute(query: GetUploadStatusQuery): Promise<RegistryResponse> {

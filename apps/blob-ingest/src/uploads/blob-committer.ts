@@ -3,7 +3,12 @@ import { Database, type Transaction } from '@tidemark/db';
 import { registryEvent, type EventMetadata } from '@tidemark/events';
 import { retryOnConflict } from '@tidemark/eventstore';
 import { algorithmOf, DigestInvalidError, type Digest } from '@tidemark/oci';
-import { BlobRepository, EventRecorder, UploadRepository, type UploadSession } from '@tidemark/state';
+import {
+  BlobRepository,
+  EventRecorder,
+  UploadRepository,
+  type UploadSession,
+} from '@tidemark/state';
 import { pathFor, STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -70,7 +75,10 @@ export class BlobCommitter {
   }
 
   /** Deletes a session's bytes and row. Idempotent. */
-  async discard(session: UploadSession, chunks: readonly ChunkRef[] = session.chunks): Promise<void> {
+  async discard(
+    session: UploadSession,
+    chunks: readonly ChunkRef[] = session.chunks,
+  ): Promise<void> {
     await this.uploads.delete(session.id);
     await this.storage.discardUpload(session.id, chunks);
   }

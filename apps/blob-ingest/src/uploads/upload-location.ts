@@ -5,7 +5,11 @@ import { formatUploadRange } from '@tidemark/oci';
  * keeps whatever scheme and host the client used, also behind a TLS-terminating proxy
  * (field case F01; RFC 7231 section 7.1.2).
  */
-export function uploadHeaders(repository: string, uploadId: string, size: number): Record<string, string> {
+export function uploadHeaders(
+  repository: string,
+  uploadId: string,
+  size: number,
+): Record<string, string> {
   return {
     Location: `/v2/${repository}/blobs/uploads/${uploadId}`,
     Range: formatUploadRange(size),

@@ -42,13 +42,20 @@ export class UploadWriter {
   ) {}
 
   /** Runs `work` holding the write lease of a session. Throws when unknown or busy. */
-  async withLease<T>(repository: string, uploadId: string, work: (session: UploadSession) => Promise<T>): Promise<T> {
+  async withLease<T>(
+    repository: string,
+    uploadId: string,
+    work: (session: UploadSession) => Promise<T>,
+  ): Promise<T> {
     const session = await this.uploads.lease(repository, uploadId, LEASE_MS);
     if (session === undefined) {
       throw new BlobUploadUnknownError({ uploadId });
     }
     if (session === 'busy') {
-      throw new BlobUploadInvalidError({ uploadId, reason: 'another request is writing to this upload' });
+      throw new BlobUploadInvalidError({
+        uploadId,
+        reason: 'another request is writing to this upload',
+      });
     }
     try {
       return await work(session);

@@ -3,7 +3,11 @@ import { Database, type Transaction } from '@tidemark/db';
 import { registryEvent, type RegistryEvent } from '@tidemark/events';
 import { retryOnConflict } from '@tidemark/eventstore';
 import { eventMetadata, type RegistryResponse } from '@tidemark/http';
-import { ManifestUnknownError, parseManifestReference, type ManifestReference } from '@tidemark/oci';
+import {
+  ManifestUnknownError,
+  parseManifestReference,
+  type ManifestReference,
+} from '@tidemark/oci';
 import { EventRecorder, ManifestRepository, TagRepository } from '@tidemark/state';
 import { DeleteManifestCommand } from './delete-manifest.command';
 
@@ -13,7 +17,10 @@ import { DeleteManifestCommand } from './delete-manifest.command';
  * garbage collection reclaims them from these events.
  */
 @CommandHandler(DeleteManifestCommand)
-export class DeleteManifestHandler implements ICommandHandler<DeleteManifestCommand, RegistryResponse> {
+export class DeleteManifestHandler implements ICommandHandler<
+  DeleteManifestCommand,
+  RegistryResponse
+> {
   constructor(
     private readonly database: Database,
     private readonly recorder: EventRecorder,
@@ -30,13 +37,23 @@ export class DeleteManifestHandler implements ICommandHandler<DeleteManifestComm
       this.database.transaction(async (tx) => {
         const version = await this.recorder.lockStream(tx, command.repository);
         const events = await this.eventsFor(tx, command.repository, reference);
-        await this.recorder.record(tx, command.repository, version, events, eventMetadata(command.request));
+        await this.recorder.record(
+          tx,
+          command.repository,
+          version,
+          events,
+          eventMetadata(command.request),
+        );
       }),
     );
     return { status: 202, headers: { 'Content-Length': '0' } };
   }
 
-  private async eventsFor(tx: Transaction, repository: string, reference: ManifestReference): Promise<RegistryEvent[]> {
+  private async eventsFor(
+    tx: Transaction,
+    repository: string,
+    reference: ManifestReference,
+  ): Promise<RegistryEvent[]> {
     if (reference.kind === 'tag') {
       const digest = await this.tags.find(repository, reference.tag, tx);
       if (digest === undefined) {

@@ -42,7 +42,11 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
 
   async execute(command: PutManifestCommand): Promise<RegistryResponse> {
     const reference = parsePushReference(command.reference);
-    const manifest = identify(parseManifest(command.content, command.contentType), command.content, reference);
+    const manifest = identify(
+      parseManifest(command.content, command.contentType),
+      command.content,
+      reference,
+    );
     const tags = tagsToMove(reference, command.tags);
     const condition = parseTagCondition(command.conditions.ifMatch, command.conditions.ifNoneMatch);
 
@@ -92,7 +96,12 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     const refusals = refusedMoves(current, moves.condition);
     if (refusals.length > 0) {
       const events = refusals.map((refusal) =>
-        registryEvent('TagMoveRefused', { repository, ...refusal, digest: manifest.digest, condition: moves.condition! }),
+        registryEvent('TagMoveRefused', {
+          repository,
+          ...refusal,
+          digest: manifest.digest,
+          condition: moves.condition!,
+        }),
       );
       await this.recorder.record(tx, repository, version, events, metadata);
       return refusals;
@@ -104,14 +113,26 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     for (const [tag, previous] of current) {
       if (previous !== manifest.digest) {
         const condition = moves.condition === undefined ? {} : { condition: moves.condition };
-        events.push(registryEvent('TagMoved', { repository, tag, digest: manifest.digest, previousDigest: previous ?? null, ...condition }));
+        events.push(
+          registryEvent('TagMoved', {
+            repository,
+            tag,
+            digest: manifest.digest,
+            previousDigest: previous ?? null,
+            ...condition,
+          }),
+        );
       }
     }
     await this.recorder.record(tx, repository, version, events, metadata);
     return [];
   }
 
-  private async checkBlobs(tx: Transaction, repository: string, manifest: ParsedManifest): Promise<void> {
+  private async checkBlobs(
+    tx: Transaction,
+    repository: string,
+    manifest: ParsedManifest,
+  ): Promise<void> {
     const digests = manifest.blobs.map((blob) => blob.digest);
     const missing = await this.blobs.findUnlinked(repository, digests, tx);
     if (missing.length > 0) {
@@ -126,7 +147,10 @@ interface TagRefusal {
   readonly currentDigest: Digest | null;
 }
 
-function refusedMoves(current: Map<string, Digest | undefined>, condition: TagCondition | undefined): TagRefusal[] {
+function refusedMoves(
+  current: Map<string, Digest | undefined>,
+  condition: TagCondition | undefined,
+): TagRefusal[] {
   return [...current]
     .filter(([, digest]) => !isConditionMet(condition, digest))
     .map(([tag, digest]) => ({ tag, currentDigest: digest ?? null }));
@@ -161,7 +185,11 @@ function tagsToMove(reference: ManifestReference, extra: readonly string[]): str
  * Fixes the digest a manifest is stored under: the one in the URL when pushed by digest
  * (after checking the bytes match it, in its algorithm), else sha256 of the bytes.
  */
-function identify(manifest: ParsedManifest, content: Buffer, reference: ManifestReference): ParsedManifest {
+function identify(
+  manifest: ParsedManifest,
+  content: Buffer,
+  reference: ManifestReference,
+): ParsedManifest {
   if (reference.kind === 'tag') {
     return manifest;
   }

@@ -21,6 +21,9 @@ export class CatalogController {
     @Query('last') last: string | string[] | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.queries.execute(new ListRepositoriesQuery(parsePage(n, last))));
+    return respond(
+      reply,
+      await this.queries.execute(new ListRepositoriesQuery(parsePage(n, last))),
+    );
   }
 }

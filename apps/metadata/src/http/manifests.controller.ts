@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, Head, Headers, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Head,
+  Headers,
+  Inject,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { CONFIG, type TidemarkConfig } from '@tidemark/config';
 import { RepositoryNamePipe, RequestMeta, respond, type RequestMetadata } from '@tidemark/http';
@@ -23,7 +35,10 @@ export class ManifestsController {
     @Headers('accept') accept: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.queries.execute(new GetManifestQuery(name, reference, false, accept)));
+    return respond(
+      reply,
+      await this.queries.execute(new GetManifestQuery(name, reference, false, accept)),
+    );
   }
 
   @Head(':reference')
@@ -33,7 +48,10 @@ export class ManifestsController {
     @Headers('accept') accept: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.queries.execute(new GetManifestQuery(name, reference, true, accept)));
+    return respond(
+      reply,
+      await this.queries.execute(new GetManifestQuery(name, reference, true, accept)),
+    );
   }
 
   @Put(':reference')
@@ -64,6 +82,9 @@ export class ManifestsController {
     @RequestMeta() meta: RequestMetadata,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    return respond(reply, await this.commands.execute(new DeleteManifestCommand(name, reference, meta)));
+    return respond(
+      reply,
+      await this.commands.execute(new DeleteManifestCommand(name, reference, meta)),
+    );
   }
 }

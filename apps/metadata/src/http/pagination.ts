@@ -7,7 +7,10 @@ export interface Page {
 }
 
 /** Returns what `n` and `last` ask for. A malformed or repeated one is a client error. */
-export function parsePage(n: string | string[] | undefined, last: string | string[] | undefined): Page {
+export function parsePage(
+  n: string | string[] | undefined,
+  last: string | string[] | undefined,
+): Page {
   if (n !== undefined && (typeof n !== 'string' || !/^\d{1,9}$/.test(n))) {
     throw new PaginationInvalidError({ n });
   }

@@ -28,6 +28,9 @@ export class TagsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const artifactTypes = [artifactType ?? []].flat().filter((type) => type !== '');
-    return respond(reply, await this.queries.execute(new ListReferrersQuery(name, digest, artifactTypes)));
+    return respond(
+      reply,
+      await this.queries.execute(new ListReferrersQuery(name, digest, artifactTypes)),
+    );
   }
 }

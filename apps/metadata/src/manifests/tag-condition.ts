@@ -7,12 +7,13 @@ import { isDigest, ManifestInvalidError, type Digest } from '@tidemark/oci';
  * does not exist. Tools that promote tags use them to keep concurrent promotions from
  * silently overwriting each other.
  */
-export type TagCondition =
-  | { readonly ifMatch: (Digest | '*')[] }
-  | { readonly ifNoneMatch: '*' };
+export type TagCondition = { readonly ifMatch: (Digest | '*')[] } | { readonly ifNoneMatch: '*' };
 
 /** Parses the condition headers of a push; undefined when there are none. */
-export function parseTagCondition(ifMatch?: string, ifNoneMatch?: string): TagCondition | undefined {
+export function parseTagCondition(
+  ifMatch?: string,
+  ifNoneMatch?: string,
+): TagCondition | undefined {
   if (ifMatch !== undefined && ifNoneMatch !== undefined) {
     throw new ManifestInvalidError({ reason: 'send either If-Match or If-None-Match, not both' });
   }
@@ -25,7 +26,12 @@ export function parseTagCondition(ifMatch?: string, ifNoneMatch?: string): TagCo
   if (ifMatch === undefined) {
     return undefined;
   }
-  const tags = ifMatch.split(',').map((entry) => entry.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+  const tags = ifMatch.split(',').map((entry) =>
+    entry
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1'),
+  );
   if (!tags.every((tag) => tag === '*' || isDigest(tag))) {
     throw new ManifestInvalidError({ ifMatch, reason: 'If-Match takes quoted digests or *' });
   }
@@ -33,7 +39,10 @@ export function parseTagCondition(ifMatch?: string, ifNoneMatch?: string): TagCo
 }
 
 /** Returns true when a tag that now points at `current` (undefined: no such tag) may move. */
-export function isConditionMet(condition: TagCondition | undefined, current: Digest | undefined): boolean {
+export function isConditionMet(
+  condition: TagCondition | undefined,
+  current: Digest | undefined,
+): boolean {
   if (condition === undefined) {
     return true;
   }

@@ -65,7 +65,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.logSubscriptions.map((subscription) => subscription.stop()));
-    await Promise.all([...this.kafkaSubscriptions.values()].map((subscription) => subscription.stop()));
+    await Promise.all(
+      [...this.kafkaSubscriptions.values()].map((subscription) => subscription.stop()),
+    );
     await this.relay?.close();
   }
 
@@ -75,20 +77,31 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     const statuses: ConsumerStatus[] = [];
     for (const consumer of fromLog) {
       const lag = await measureLag(this.database.pool, consumer.name);
-      statuses.push({ name: consumer.name, transport: 'postgres', lagEvents: lag.events, lagSeconds: lag.seconds });
+      statuses.push({
+        name: consumer.name,
+        transport: 'postgres',
+        lagEvents: lag.events,
+        lagSeconds: lag.seconds,
+      });
     }
     for (const [name, subscription] of this.kafkaSubscriptions) {
       const lag = await subscription.lag();
       // TODO: Kafka lag in seconds needs the timestamp of each partition's oldest
       // uncommitted message; only the event count is measured so far.
-      statuses.push({ name, transport: 'kafka', lagEvents: lag.events, lagSeconds: lag.isCaughtUp ? 0 : null });
+      statuses.push({
+        name,
+        transport: 'kafka',
+        lagEvents: lag.events,
+        lagSeconds: lag.isCaughtUp ? 0 : null,
+      });
     }
     return statuses;
   }
 
   private followLog(consumer: EventConsumer): void {
     const subscription = new PostgresLogSubscription(this.database, consumer, {
-      onError: (error) => this.logger.error({ consumer: consumer.name, err: error }, 'consumer batch failed'),
+      onError: (error) =>
+        this.logger.error({ consumer: consumer.name, err: error }, 'consumer batch failed'),
     });
     subscription.start();
     this.logSubscriptions.push(subscription);

@@ -20,7 +20,10 @@ export class GetManifestHandler implements IQueryHandler<GetManifestQuery, Regis
   async execute(query: GetManifestQuery): Promise<RegistryResponse> {
     const manifest = await this.find(query);
     if (!acceptsMediaType(query.accept, manifest.mediaType)) {
-      throw new ManifestUnknownError({ reason: 'not available in an accepted media type', mediaType: manifest.mediaType });
+      throw new ManifestUnknownError({
+        reason: 'not available in an accepted media type',
+        mediaType: manifest.mediaType,
+      });
     }
     const headers = {
       'Content-Type': manifest.mediaType,

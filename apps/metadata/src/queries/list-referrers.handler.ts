@@ -15,7 +15,11 @@ export class ListReferrersHandler implements IQueryHandler<ListReferrersQuery, R
 
   async execute(query: ListReferrersQuery): Promise<RegistryResponse> {
     const subject = parseDigest(query.subject);
-    const referrers = await this.manifests.findReferrers(query.repository, subject, query.artifactTypes);
+    const referrers = await this.manifests.findReferrers(
+      query.repository,
+      subject,
+      query.artifactTypes,
+    );
     const headers: Record<string, string> = { 'Content-Type': MediaType.OciIndex };
     if (query.artifactTypes.length > 0) {
       headers['OCI-Filters-Applied'] = 'artifactType';

@@ -8,7 +8,10 @@ const UNLIMITED = 2 ** 31 - 1;
 
 /** Repository names in lexical order, paginated like tags. */
 @QueryHandler(ListRepositoriesQuery)
-export class ListRepositoriesHandler implements IQueryHandler<ListRepositoriesQuery, RegistryResponse> {
+export class ListRepositoriesHandler implements IQueryHandler<
+  ListRepositoriesQuery,
+  RegistryResponse
+> {
   constructor(private readonly catalog: CatalogRepository) {}
 
   async execute(query: ListRepositoriesQuery): Promise<RegistryResponse> {

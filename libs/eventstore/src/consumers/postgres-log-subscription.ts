@@ -71,7 +71,10 @@ export class PostgresLogSubscription {
     }
   }
 
-  private async deliverBatch(reader: GapSafeReader, checkpoints: CheckpointRepository): Promise<boolean> {
+  private async deliverBatch(
+    reader: GapSafeReader,
+    checkpoints: CheckpointRepository,
+  ): Promise<boolean> {
     const position = await checkpoints.get(this.consumer.name);
     const batch = await reader.readAfter(position);
     if (batch.events.length === 0 && batch.position === position) {
@@ -98,7 +101,10 @@ export class PostgresLogSubscription {
 }
 
 function lockKey(name: string): string {
-  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
+  return BigInt.asIntN(
+    64,
+    BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`),
+  ).toString();
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,7 +15,10 @@ export interface KafkaSettings {
 /** Thrown at start-up when the brokers cannot be reached or the topic cannot be made. */
 export class KafkaUnavailableError extends Error {
   constructor(brokers: readonly string[], cause: unknown) {
-    super(`cannot reach Kafka at ${brokers.join(',')}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `cannot reach Kafka at ${brokers.join(',')}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.name = 'KafkaUnavailableError';
   }
 }
@@ -85,6 +88,9 @@ function toPino(logger: Logger): logCreator {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return () => (entry) => {
     const { message, ...fields } = entry.log;
-    kafkaLogger[entry.level <= logLevel.WARN ? 'warn' : 'debug']({ ...fields, kafkaNamespace: entry.namespace }, message);
+    kafkaLogger[entry.level <= logLevel.WARN ? 'warn' : 'debug'](
+      { ...fields, kafkaNamespace: entry.namespace },
+      message,
+    );
   };
 }

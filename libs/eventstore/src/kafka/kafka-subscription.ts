@@ -36,10 +36,21 @@ export class KafkaSubscription {
         await this.target.handle(events);
         resolveOffset(batch.lastOffset());
         await commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [
+                {
+                  partition: batch.partition,
+                  offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+                },
+              ],
+            },
+          ],
         });
         await heartbeat();
-        this.caughtUpAt = BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark) ? Date.now() : undefined;
+        this.caughtUpAt =
+          BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark) ? Date.now() : undefined;
       },
     });
     this.consumer = consumer;
@@ -55,10 +66,15 @@ export class KafkaSubscription {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const [committed] = await admin.fetchOffsets({ groupId: this.target.name, topics: [this.topic] });
+      const [committed] = await admin.fetchOffsets({
+        groupId: this.target.name,
+        topics: [this.topic],
+      });
       const ends = await admin.fetchTopicOffsets(this.topic);
       const events = ends.reduce((sum, end) => {
-        const done = committed?.partitions.find((partition) => partition.partition === end.partition);
+        const done = committed?.partitions.find(
+          (partition) => partition.partition === end.partition,
+        );
         const offset = done === undefined || done.offset === '-1' ? 0n : BigInt(done.offset);
         return sum + Number(BigInt(end.high) - offset);
       }, 0);

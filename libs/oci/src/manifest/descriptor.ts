@@ -35,7 +35,10 @@ export function parseDescriptor(value: unknown, path: string): Descriptor {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw invalid(`${path}.size`, 'size must be a non-negative integer');
   }
-  if (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType))) {
+  if (
+    artifactType !== undefined &&
+    (typeof artifactType !== 'string' || !isMediaType(artifactType))
+  ) {
     throw invalid(`${path}.artifactType`, 'malformed media type');
   }
   return {

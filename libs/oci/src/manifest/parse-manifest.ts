@@ -2,13 +2,18 @@ import { digestOf, type Digest } from '../digest';
 import { ManifestInvalidError } from '../errors';
 import {
   baseMediaType,
-
   INDEX_MEDIA_TYPES,
   isMediaType,
   MANIFEST_MEDIA_TYPES,
   MediaType,
 } from '../media-types';
-import { invalid, isObject, parseAnnotations, parseDescriptor, type Descriptor } from './descriptor';
+import {
+  invalid,
+  isObject,
+  parseAnnotations,
+  parseDescriptor,
+  type Descriptor,
+} from './descriptor';
 
 /** What the registry needs to know about a pushed manifest. Pure data, derived from bytes. */
 export interface ParsedManifest {
@@ -45,7 +50,12 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
   const config = parseDescriptor(document['config'], 'config');
   const layers = descriptorList(document, 'layers');
   const artifactType = common.artifactType ?? config.mediaType;
-  return { ...common, artifactType, blobs: [config, ...layers.filter(isDistributable)], manifests: [] };
+  return {
+    ...common,
+    artifactType,
+    blobs: [config, ...layers.filter(isDistributable)],
+    manifests: [],
+  };
 }
 
 function parseJson(content: Buffer): Record<string, unknown> {
@@ -61,7 +71,10 @@ function parseJson(content: Buffer): Record<string, unknown> {
   return document;
 }
 
-function effectiveMediaType(document: Record<string, unknown>, headerType: string | undefined): string {
+function effectiveMediaType(
+  document: Record<string, unknown>,
+  headerType: string | undefined,
+): string {
   const bodyType = document['mediaType'];
   if (document['schemaVersion'] === 1 || SCHEMA1_TYPES.has(headerType ?? '')) {
     throw invalid('schemaVersion', 'schema 1 manifests are not supported; push schema 2 or OCI');
@@ -96,7 +109,10 @@ function parseReferrerFields(document: Record<string, unknown>): {
   annotations?: Record<string, string>;
 } {
   const { subject, artifactType, annotations } = document;
-  if (artifactType !== undefined && (typeof artifactType !== 'string' || !isMediaType(artifactType))) {
+  if (
+    artifactType !== undefined &&
+    (typeof artifactType !== 'string' || !isMediaType(artifactType))
+  ) {
     throw invalid('artifactType', 'malformed media type');
   }
   return {
