@@ -23,53 +23,16 @@ LOG4J_SLF4J_VERSION="2.24.3"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 # -----------------------------------------------------------------------------
 
-REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-KAFKA_DIR="$REPO_ROOT/.cache/kafka"
-LIBS_DIR="$KAFKA_DIR/libs"
-STAMP="$LIBS_DIR/.version"
-LOG="$KAFKA_DIR/install.log"
+# shellcheck source=scripts/lib/maven-cache.sh
+source "$(dirname "$0")/lib/maven-cache.sh"
 WANT="kafka_2.13:$KAFKA_VERSION log4j-slf4j-impl:$LOG4J_SLF4J_VERSION"
+maven_cache_setup install-kafka kafka "$WANT" "kafka_2.13-$KAFKA_VERSION.jar"
 
-say() { printf 'install-kafka: %s\n' "$*"; }
-die() {
-  printf 'install-kafka: ERROR: %s\n' "$*" >&2
-  if [[ -s "$LOG" ]]; then
-    printf -- '---- last lines of %s ----\n' "$LOG" >&2
-    tail -n 40 "$LOG" >&2
-  fi
-  exit 1
-}
-
-is_installed() {
-  [[ -f "$STAMP" && "$(<"$STAMP")" == "$WANT" && -f "$LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" ]]
-}
-
-# Fast path: no lock, no Maven.
-if is_installed; then
-  exit 0
-fi
-
-mkdir -p "$KAFKA_DIR"
-# One install at a time (two test runs may call this concurrently).
-exec 9>"$KAFKA_DIR/.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock 9
-fi
-if is_installed; then
-  exit 0
-fi
-: >"$LOG"
-
-command -v java >/dev/null 2>&1 || die "java not found on PATH (Kafka needs Java 17+)"
-command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH"
-java_major="$(java -XshowSettings:properties -version 2>&1 |
-  sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p')"
-[[ -n "$java_major" && "$java_major" -ge 17 ]] ||
-  die "Kafka $KAFKA_VERSION needs Java 17+, found '${java_major:-unknown}'"
+maven_cache_lock
+maven_cache_require_java 17 Kafka "$KAFKA_VERSION"
 
 say "resolving Kafka $KAFKA_VERSION from Maven Central"
-scratch="$(mktemp -d "$KAFKA_DIR/.resolve.XXXXXX")"
-trap 'rm -rf "$scratch"' EXIT
+maven_cache_scratch .resolve
 
 cat >"$scratch/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -98,9 +61,4 @@ if ! mvn -B -q -Dstyle.color=never -f "$scratch/pom.xml" \
   -DincludeScope=runtime -DoutputDirectory="$scratch/libs" >>"$LOG" 2>&1; then
   die "mvn could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
 fi
-[[ -f "$scratch/libs/kafka_2.13-$KAFKA_VERSION.jar" ]] ||
-  die "resolution finished without kafka_2.13-$KAFKA_VERSION.jar"
-
-printf '%s\n' "$WANT" >"$scratch/libs/.version"
-rm -rf "$LIBS_DIR"
-mv "$scratch/libs" "$LIBS_DIR"
+maven_cache_commit "resolution finished"

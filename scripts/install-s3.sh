@@ -21,54 +21,16 @@ S3PROXY_VERSION="4.1.0"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 # -----------------------------------------------------------------------------
 
-REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-S3_DIR="$REPO_ROOT/.cache/s3"
-LIBS_DIR="$S3_DIR/libs"
-STAMP="$LIBS_DIR/.version"
-LOG="$S3_DIR/install.log"
+# shellcheck source=scripts/lib/maven-cache.sh
+source "$(dirname "$0")/lib/maven-cache.sh"
 JAR="s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
-WANT="s3proxy:$S3PROXY_VERSION"
+maven_cache_setup install-s3 s3 "s3proxy:$S3PROXY_VERSION" "$JAR"
 
-say() { printf 'install-s3: %s\n' "$*"; }
-die() {
-  printf 'install-s3: ERROR: %s\n' "$*" >&2
-  if [[ -s "$LOG" ]]; then
-    printf -- '---- last lines of %s ----\n' "$LOG" >&2
-    tail -n 40 "$LOG" >&2
-  fi
-  exit 1
-}
-
-is_installed() {
-  [[ -f "$STAMP" && "$(<"$STAMP")" == "$WANT" && -f "$LIBS_DIR/$JAR" ]]
-}
-
-# Fast path: no lock, no Maven.
-if is_installed; then
-  exit 0
-fi
-
-mkdir -p "$S3_DIR"
-# One install at a time (two test runs may call this concurrently).
-exec 9>"$S3_DIR/.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock 9
-fi
-if is_installed; then
-  exit 0
-fi
-: >"$LOG"
-
-command -v java >/dev/null 2>&1 || die "java not found on PATH (S3Proxy needs Java 17+)"
-command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH"
-java_major="$(java -XshowSettings:properties -version 2>&1 |
-  sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p')"
-[[ -n "$java_major" && "$java_major" -ge 17 ]] ||
-  die "S3Proxy $S3PROXY_VERSION needs Java 17+, found '${java_major:-unknown}'"
+maven_cache_lock
+maven_cache_require_java 17 S3Proxy "$S3PROXY_VERSION"
 
 say "fetching S3Proxy $S3PROXY_VERSION from Maven Central"
-scratch="$(mktemp -d "$S3_DIR/.fetch.XXXXXX")"
-trap 'rm -rf "$scratch"' EXIT
+maven_cache_scratch .fetch
 
 # Runs in the empty scratch folder, as a goal without a project (no pom.xml needed).
 # --strict-checksums: a jar whose SHA-1 does not match Central's fails the install.
@@ -78,8 +40,4 @@ if ! (cd "$scratch" && mvn -B -q --strict-checksums -Dstyle.color=never \
   -DoutputDirectory="$scratch/libs") >>"$LOG" 2>&1; then
   die "mvn could not fetch org.gaul:s3proxy:$S3PROXY_VERSION (jar-with-dependencies)"
 fi
-[[ -f "$scratch/libs/$JAR" ]] || die "the fetch finished without $JAR"
-
-printf '%s\n' "$WANT" >"$scratch/libs/.version"
-rm -rf "$LIBS_DIR"
-mv "$scratch/libs" "$LIBS_DIR"
+maven_cache_commit "the fetch finished"

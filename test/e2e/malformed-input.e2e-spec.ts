@@ -1,5 +1,8 @@
 import {
+  descriptorOf,
   imageManifest,
+  OCI_INDEX,
+  OCI_MANIFEST,
   OciClient,
   sendRaw,
   sha256,
@@ -21,16 +24,12 @@ import { after, before, describe, it } from 'node:test';
 // must still push and pull an image.
 
 const REPOSITORY = 'malformed/base';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
 const CONFIG = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' } });
 const LAYER = 'the one layer of malformed/base';
 const UNKNOWN_DIGEST = sha256('content that nobody pushed');
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
-const VALID_MANIFEST = imageManifest({ digest: sha256(CONFIG), size: CONFIG.length }, [
-  { digest: sha256(LAYER), size: LAYER.length },
-]);
+const VALID_MANIFEST = imageManifest(descriptorOf(CONFIG), [descriptorOf(LAYER)]);
 
 /** A malformed value, or a function that makes one (an upload id, say) when the test runs. */
 type Value = string | (() => Promise<string>);
@@ -386,7 +385,7 @@ describe('malformed input', () => {
           assertHeadError(await send('HEAD', path), 404);
           await assertBlobNotStored(digest);
         }
-        const manifest = json(withLayer({ digest: sha256(content), size: content.length }));
+        const manifest = json(withLayer(descriptorOf(content)));
         const push = await send('PUT', `/v2/${REPOSITORY}/manifests/broken`, manifest);
         assertOciError(push, 400, 'MANIFEST_BLOB_UNKNOWN');
       });

@@ -1,3 +1,4 @@
+import { ERROR_CATALOGUE, type RegistryError } from '@tidemark/oci';
 import { strict as assert } from 'node:assert';
 
 /** Blob `T` of the field cases: the five bytes `test\n`. */
@@ -15,23 +16,13 @@ export const EMPTY_DESCRIPTOR = {
   size: 2,
 } as const;
 
-/** The error codes of the DS 1.1.1 "Error Codes" table, the only codes a body may carry. */
-export const SPEC_ERROR_CODES: ReadonlySet<string> = new Set([
-  'BLOB_UNKNOWN',
-  'BLOB_UPLOAD_INVALID',
-  'BLOB_UPLOAD_UNKNOWN',
-  'DIGEST_INVALID',
-  'MANIFEST_BLOB_UNKNOWN',
-  'MANIFEST_INVALID',
-  'MANIFEST_UNKNOWN',
-  'NAME_INVALID',
-  'NAME_UNKNOWN',
-  'SIZE_INVALID',
-  'UNAUTHORIZED',
-  'DENIED',
-  'UNSUPPORTED',
-  'TOOMANYREQUESTS',
-]);
+/**
+ * The error codes of the DS 1.1.1 "Error Codes" table, the only codes a body may carry: the
+ * codes of ERROR_CATALOGUE, which catalogue.spec.ts holds to exactly the spec's table.
+ */
+export const SPEC_ERROR_CODES: ReadonlySet<string> = new Set(
+  ERROR_CATALOGUE.map((ErrorClass) => new (ErrorClass as new () => RegistryError)().code),
+);
 
 /**
  * Reads an error response and asserts it has the DS error format: a JSON object with an

@@ -15,6 +15,9 @@ export interface JavaCommand {
   readonly outputFile: string;
 }
 
+/** JVM flags that start a test server faster on two cores: C1-only JIT, serial collector. */
+export const QUICK_START_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
 // Runs beside each JVM with its stdin piped from this process. The pipe closes however
 // this process ends (normal exit, uncaught signal, SIGKILL), and the watchdog then kills
 // the JVM, so a crashed or timed-out suite never leaves a broker running.

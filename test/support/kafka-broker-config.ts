@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /** Where one test broker keeps its files and which loopback ports it listens on. */
 export interface KafkaBrokerLayout {
@@ -103,29 +102,4 @@ export function renderLog4jConfig(layout: KafkaBrokerLayout): string {
  */
 export function randomClusterId(): string {
   return randomBytes(16).toString('base64url');
-}
-
-/**
- * Returns the folder of Kafka jars that scripts/install-kafka.sh fills, under the
- * repository's `.cache/kafka/libs`. Throws when the install has not run.
- */
-export function findKafkaLibs(): string {
-  const libsDir = join(findRepositoryRoot(), '.cache', 'kafka', 'libs');
-  if (!existsSync(join(libsDir, '.version'))) {
-    throw new Error(`no Kafka jars in ${libsDir}: run scripts/install-kafka.sh first`);
-  }
-  return libsDir;
-}
-
-// Walks up from this file, so it works from test/support and from dist/test/support.
-function findRepositoryRoot(): string {
-  let dir = resolve(__dirname);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(`no package.json above ${__dirname}`);
-    }
-    dir = parent;
-  }
-  return dir;
 }

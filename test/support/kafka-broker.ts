@@ -1,13 +1,14 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { JavaProcess } from './java-process';
+import { freePorts } from './free-port';
+import { findInstalledJars } from './installed-jars';
+import { JavaProcess, QUICK_START_JVM_OPTIONS } from './java-process';
 import {
   consoleLogPath,
-  findKafkaLibs,
   KAFKA_SERVER_CLASS,
   KAFKA_STORAGE_TOOL_CLASS,
   log4jConfigPath,
@@ -18,6 +19,7 @@ import {
   serverPropertiesPath,
   type KafkaBrokerLayout,
 } from './kafka-broker-config';
+import { readLogTail } from './log-tail';
 
 export interface KafkaBrokerOptions {
   /**
@@ -50,8 +52,7 @@ export interface KafkaBroker {
 }
 
 const EXTERNAL_BROKERS_VARIABLE = 'TIDEMARK_TEST_KAFKA_BROKERS';
-// C1-only JIT and the serial collector start the JVM noticeably faster on two cores.
-const JVM_OPTIONS = ['-Xmx512m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+const JVM_OPTIONS = ['-Xmx512m', ...QUICK_START_JVM_OPTIONS];
 const FORMAT_TIMEOUT_MS = 60_000;
 const SHUTDOWN_GRACE_MS = 30_000;
 
@@ -85,8 +86,9 @@ class LocalKafkaBroker implements KafkaBroker {
   ) {}
 
   static async create(options: KafkaBrokerOptions): Promise<LocalKafkaBroker> {
-    const libsDir = findKafkaLibs();
-    const [port, controllerPort] = await findFreePorts(2);
+    const libsDir = findInstalledJars('kafka', 'Kafka jars');
+    // Bound at once, so the client and controller listeners get different ports.
+    const [port, controllerPort] = await freePorts(2);
     const dir = await mkdtemp(join(tmpdir(), 'tidemark-kafka-'));
     const layout = { dir, port, controllerPort };
 
@@ -167,7 +169,8 @@ async function formatStorage(layout: KafkaBrokerLayout, libsDir: string): Promis
     libsDir,
     jvmOptions: [...JVM_OPTIONS, ...log4jOptions(layout)],
     mainClass: KAFKA_STORAGE_TOOL_CLASS,
-    args: ['format', '--cluster-id', randomClusterId(), '--config', serverPropertiesPath(layout)],
+    // One argument: a random id may start with '-', which the tool would read as an option.
+    args: ['format', `--cluster-id=${randomClusterId()}`, '--config', serverPropertiesPath(layout)],
     outputFile: consoleLogPath(layout),
   });
   const code = await tool.waitForExit(FORMAT_TIMEOUT_MS);
@@ -232,30 +235,8 @@ async function answersMetadata(port: number): Promise<boolean> {
   }
 }
 
-// Binds all the listeners at once so the ports differ, then frees them for Kafka.
-async function findFreePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => listenOnFreePort()));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function listenOnFreePort(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-async function logTail(layout: KafkaBrokerLayout, lines = 30): Promise<string> {
+async function logTail(layout: KafkaBrokerLayout): Promise<string> {
   const files = [serverLogPath(layout), consoleLogPath(layout)];
-  const tails = await Promise.all(
-    files.map(async (file) => {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
-      return `---- last lines of ${file} ----\n${tail}`;
-    }),
-  );
+  const tails = await Promise.all(files.map((file) => readLogTail(file)));
   return tails.join('\n');
 }

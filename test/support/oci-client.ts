@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The headers of a blob upload's PATCH or PUT. */
+export const OCTET_STREAM_HEADERS = { 'Content-Type': 'application/octet-stream' } as const;
+
 /** Returns the sha256 digest of `content`, as the registry names blobs. */
 export function sha256(content: Buffer | string): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
@@ -22,7 +27,7 @@ export class OciClient {
     expectStatus(start, 202);
     const location = withQuery(start.headers.get('location')!, `digest=${digest}`);
     const done = await this.request('PUT', location, {
-      headers: { 'Content-Type': 'application/octet-stream' },
+      headers: OCTET_STREAM_HEADERS,
       body: content,
     });
     expectStatus(done, 201);
@@ -32,7 +37,8 @@ export class OciClient {
   /** Pushes a manifest by tag or digest and returns its digest. Throws unless 201. */
   async pushManifest(repository: string, reference: string, manifest: object | string, mediaType?: string): Promise<string> {
     const body = typeof manifest === 'string' ? manifest : JSON.stringify(manifest);
-    const type = mediaType ?? (JSON.parse(body) as { mediaType?: string }).mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+    const type =
+      mediaType ?? (JSON.parse(body) as { mediaType?: string }).mediaType ?? OCI_MANIFEST;
     const response = await this.request('PUT', `/v2/${repository}/manifests/${reference}`, {
       headers: { 'Content-Type': type },
       body,
@@ -44,12 +50,13 @@ export class OciClient {
   /** Pushes a one-layer OCI image (config + layer) and returns the manifest's digest. */
   async pushImage(repository: string, tag: string, layer: Buffer | string = `layer of ${tag}`): Promise<string> {
     const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
-    const configDigest = await this.pushBlob(repository, config);
-    const layerDigest = await this.pushBlob(repository, layer);
-    return this.pushManifest(repository, tag, imageManifest(
-      { digest: configDigest, size: Buffer.byteLength(config) },
-      [{ digest: layerDigest, size: Buffer.byteLength(layer) }],
-    ));
+    await this.pushBlob(repository, config);
+    await this.pushBlob(repository, layer);
+    return this.pushManifest(
+      repository,
+      tag,
+      imageManifest(descriptorOf(config), [descriptorOf(layer)]),
+    );
   }
 }
 
@@ -61,11 +68,28 @@ export function imageManifest(
 ): Record<string, unknown> {
   return {
     schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    mediaType: OCI_MANIFEST,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
     layers: layers.map((layer) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer })),
     ...extra,
   };
+}
+
+/** Builds an OCI image index over `manifests` (descriptors), with `extra` fields after them. */
+export function imageIndex(
+  manifests: readonly object[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { schemaVersion: 2, mediaType: OCI_INDEX, manifests, ...extra };
+}
+
+/** Returns the descriptor of `content`: `mediaType` when given, its digest and its size. */
+export function descriptorOf(
+  content: Buffer | string,
+  mediaType?: string,
+): { mediaType?: string; digest: string; size: number } {
+  const descriptor = { digest: sha256(content), size: Buffer.byteLength(content) };
+  return mediaType === undefined ? descriptor : { mediaType, ...descriptor };
 }
 
 /** Appends a query parameter to a Location value, with `?` or `&` as it needs. */

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { JavaProcess } from './java-process';
+import { freePort } from './free-port';
+import { findInstalledJars } from './installed-jars';
+import { JavaProcess, QUICK_START_JVM_OPTIONS } from './java-process';
+import { readLogTail } from './log-tail';
 
 /**
  * An S3-compatible server for one suite, with one bucket ready to use. Clients must use
@@ -28,12 +29,10 @@ export interface S3Server {
 
 const EXTERNAL_ENDPOINT_VARIABLE = 'TIDEMARK_TEST_S3_ENDPOINT';
 const S3PROXY_MAIN_CLASS = 'org.gaul.s3proxy.Main';
-// C1-only JIT and the serial collector start the JVM noticeably faster on two cores.
 // The heap bounds S3Proxy's buffering of a signed single-part body (128 MiB at most).
 const JVM_OPTIONS = [
   '-Xmx512m',
-  '-XX:TieredStopAtLevel=1',
-  '-XX:+UseSerialGC',
+  ...QUICK_START_JVM_OPTIONS,
   // Logback otherwise prints its own configuration steps into the log at every start.
   '-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener',
 ];
@@ -67,7 +66,7 @@ export async function startS3Server(): Promise<S3Server> {
   if (externalEndpoint) {
     return useExternalServer(externalEndpoint);
   }
-  const libsDir = findS3ProxyLibs();
+  const libsDir = findInstalledJars('s3', 'S3Proxy jar');
   for (let attempt = 1; ; attempt++) {
     const layout = await createLayout();
     try {
@@ -171,7 +170,7 @@ async function createLayout(): Promise<LocalServerLayout> {
   const dir = await mkdtemp(join(tmpdir(), 'tidemark-s3-'));
   const layout = {
     dir,
-    port: await findFreePort(),
+    port: await freePort(),
     secretAccessKey: randomBytes(20).toString('hex'),
   };
   await mkdir(dataPath(layout));
@@ -253,10 +252,8 @@ function logPath(layout: LocalServerLayout): string {
   return join(layout.dir, 's3proxy.log');
 }
 
-async function logTail(layout: LocalServerLayout, lines = 30): Promise<string> {
-  const text = await readFile(logPath(layout), 'utf8').catch(() => '');
-  const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
-  return `---- last lines of ${logPath(layout)} ----\n${tail}`;
+function logTail(layout: LocalServerLayout): Promise<string> {
+  return readLogTail(logPath(layout));
 }
 
 function probeClient(server: S3Server): S3Client {
@@ -273,40 +270,4 @@ function probeClient(server: S3Server): S3Client {
 function httpStatusOf(error: unknown): number | undefined {
   const metadata = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
   return metadata?.httpStatusCode;
-}
-
-/**
- * Returns the folder holding the S3Proxy jar that scripts/install-s3.sh fills, under the
- * repository's `.cache/s3/libs`. Throws when the install has not run.
- */
-function findS3ProxyLibs(): string {
-  const libsDir = join(findRepositoryRoot(), '.cache', 's3', 'libs');
-  if (!existsSync(join(libsDir, '.version'))) {
-    throw new Error(`no S3Proxy jar in ${libsDir}: run scripts/install-s3.sh first`);
-  }
-  return libsDir;
-}
-
-// Walks up from this file, so it works from test/support and from dist/test/support.
-function findRepositoryRoot(): string {
-  let dir = resolve(__dirname);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(`no package.json above ${__dirname}`);
-    }
-    dir = parent;
-  }
-  return dir;
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   locationPath,
   OciClient,
+  OCTET_STREAM_HEADERS,
   patternedBytes,
   sha256,
   startTestRegistry,
@@ -14,7 +15,6 @@ import {
 // content-addressed, so every commit of the same digest must succeed (DS 1.1.1 use case
 // "Layer Upload De-duplication").
 
-const OCTETS = { 'Content-Type': 'application/octet-stream' };
 const ROUNDS = 4;
 
 describe('field case F06: concurrent uploads of one blob', () => {
@@ -37,7 +37,7 @@ describe('field case F06: concurrent uploads of one blob', () => {
     const start = await client.request('POST', `/v2/${repository}/blobs/uploads/`);
     assert.equal(start.status, 202);
     const chunk = await client.request('PATCH', start.headers.get('location')!, {
-      headers: { ...OCTETS, 'Content-Range': `0-${content.length - 1}` },
+      headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': `0-${content.length - 1}` },
       body: content,
     });
     assert.equal(chunk.status, 202);

@@ -4,10 +4,14 @@ import {
   assertOciError,
   BLOB_E,
   BLOB_T,
+  descriptorOf,
   DIGEST_E,
   DIGEST_T,
   EMPTY_DESCRIPTOR,
+  imageIndex,
   imageManifest,
+  OCI_INDEX,
+  OCI_MANIFEST,
   OciClient,
   sha256,
   startTestRegistry,
@@ -18,8 +22,6 @@ import {
 // negotiation that never rewrites content, and manifests with media types the registry does
 // not know.
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
@@ -55,20 +57,12 @@ describe('field cases: manifests and content headers', () => {
         },
       ],
     });
-    const child = { digest: sha256(image), size: Buffer.byteLength(image) };
-    const index = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_INDEX,
-      manifests: [
-        { mediaType: OCI_MANIFEST, ...child, platform: { architecture: 'amd64', os: 'linux' } },
-      ],
-    });
+    const platform = { architecture: 'amd64', os: 'linux' };
+    const index = JSON.stringify(imageIndex([{ ...descriptorOf(image, OCI_MANIFEST), platform }]));
     const list = JSON.stringify({
       schemaVersion: 2,
       mediaType: DOCKER_LIST,
-      manifests: [
-        { mediaType: DOCKER_MANIFEST, digest: sha256(docker), size: Buffer.byteLength(docker) },
-      ],
+      manifests: [descriptorOf(docker, DOCKER_MANIFEST)],
     });
     for (const [name, mediaType, body] of [
       ['oci', OCI_MANIFEST, image],
@@ -249,14 +243,11 @@ describe('field cases: manifests and content headers', () => {
     }
 
     it('F10: stores an index with an unknown artifactType and child media type', async () => {
-      const body = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        artifactType: 'application/vnd.example.bundle.v1',
-        manifests: [
-          { mediaType: 'application/vnd.example.thing.v1+json', digest: sha256('thing'), size: 5 },
-        ],
-      });
+      const body = JSON.stringify(
+        imageIndex([descriptorOf('thing', 'application/vnd.example.thing.v1+json')], {
+          artifactType: 'application/vnd.example.bundle.v1',
+        }),
+      );
 
       const put = await client.request('PUT', '/v2/team/pkg/manifests/bundle', {
         headers: { 'Content-Type': OCI_INDEX },

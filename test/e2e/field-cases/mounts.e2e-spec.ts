@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import {
   BLOB_T,
   DIGEST_T,
+  imageIndex,
   locationPath,
   OciClient,
+  OCTET_STREAM_HEADERS,
   sha256,
   startTestRegistry,
   withQuery,
@@ -13,8 +15,6 @@ import {
 
 // Field case F14: a cross-repository mount the registry cannot or will not perform starts an
 // ordinary upload session (202) instead of failing; one it can perform answers 201.
-
-const OCTETS = { 'Content-Type': 'application/octet-stream' };
 
 describe('field case F14: POST /v2/:name/blobs/uploads/?mount=', () => {
   let registry: TestRegistry;
@@ -39,7 +39,7 @@ describe('field case F14: POST /v2/:name/blobs/uploads/?mount=', () => {
       new RegExp(`^/v2/${repository}/blobs/uploads/[^/]+$`),
     );
     const done = await client.request('PUT', withQuery(location!, `digest=${DIGEST_T}`), {
-      headers: OCTETS,
+      headers: OCTET_STREAM_HEADERS,
       body: BLOB_T,
     });
     assert.equal(done.status, 201, `${response.url}: closing PUT`);
@@ -107,11 +107,7 @@ describe('field case F14: POST /v2/:name/blobs/uploads/?mount=', () => {
   }
 
   it('F14: mounts or starts an upload when the digest names a manifest, never a 4xx', async () => {
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [],
-    });
+    const manifest = JSON.stringify(imageIndex([]));
     const digest = await client.pushManifest('team/base', 'index', manifest);
 
     const response = await client.request(

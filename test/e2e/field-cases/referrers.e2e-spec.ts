@@ -4,10 +4,14 @@ import {
   assertOciError,
   BLOB_E,
   BLOB_T,
+  descriptorOf,
   DIGEST_E,
   DIGEST_T,
   EMPTY_DESCRIPTOR,
+  imageIndex,
   imageManifest,
+  OCI_INDEX,
+  OCI_MANIFEST,
   OciClient,
   readOciErrors,
   sha256,
@@ -17,9 +21,6 @@ import {
 
 // Field cases F11, F12 and F13: manifests with a `subject`, the OCI-Subject header that
 // confirms the registry processed it, and the referrers API with and without filtering.
-
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 interface ReferrersIndex {
   schemaVersion: number;
@@ -54,14 +55,10 @@ describe('field cases: subjects and referrers', () => {
     subject: { digest: string; size: number; mediaType?: string },
   ): string {
     return JSON.stringify(
-      imageManifest(
-        EMPTY_DESCRIPTOR,
-        [{ mediaType: artifactType, digest: sha256(sbomLayer), size: sbomLayer.length }],
-        {
-          artifactType,
-          subject: { mediaType: OCI_MANIFEST, ...subject },
-        },
-      ),
+      imageManifest(EMPTY_DESCRIPTOR, [descriptorOf(sbomLayer, artifactType)], {
+        artifactType,
+        subject: { mediaType: OCI_MANIFEST, ...subject },
+      }),
     );
   }
 
@@ -130,13 +127,12 @@ describe('field cases: subjects and referrers', () => {
       await pushBlobs('team/app');
       const subject = sha256(unpushedImage('f11-tag'));
       const byTag = artifact('application/vnd.example.sbom.v1', { digest: subject, size: 10 });
-      const index = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        artifactType: 'application/vnd.example.bundle.v1',
-        manifests: [],
-        subject: { mediaType: OCI_MANIFEST, digest: subject, size: 10 },
-      });
+      const index = JSON.stringify(
+        imageIndex([], {
+          artifactType: 'application/vnd.example.bundle.v1',
+          subject: { mediaType: OCI_MANIFEST, digest: subject, size: 10 },
+        }),
+      );
 
       const tagged = await putManifest('team/app', 'sbom-f11', byTag);
       const indexed = await putManifest('team/app', sha256(index), index, OCI_INDEX);
@@ -153,7 +149,7 @@ describe('field cases: subjects and referrers', () => {
     it('F11: accepts a subject and its referrers pushed in parallel, as copy tools do', async () => {
       await pushBlobs('team/copied');
       const image = unpushedImage('f11-parallel');
-      const subject = { digest: sha256(image), size: Buffer.byteLength(image) };
+      const subject = descriptorOf(image);
       const referrers = Array.from({ length: 24 }, (_, index) =>
         artifact(`application/vnd.example.kind${index}.v1`, subject),
       );
@@ -232,12 +228,9 @@ describe('field cases: subjects and referrers', () => {
         'v2',
         imageManifest(EMPTY_DESCRIPTOR, [{ digest: DIGEST_E, size: 2 }]),
       );
-      const index = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        manifests: [],
-        subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: 10 },
-      });
+      const index = JSON.stringify(
+        imageIndex([], { subject: { mediaType: OCI_MANIFEST, digest: imageDigest, size: 10 } }),
+      );
 
       const put = await putManifest('team/signed', sha256(index), index, OCI_INDEX);
 

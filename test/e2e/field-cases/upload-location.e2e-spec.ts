@@ -5,6 +5,7 @@ import {
   DIGEST_T,
   imageManifest,
   OciClient,
+  OCTET_STREAM_HEADERS,
   sha256,
   startTestRegistry,
   startTlsProxy,
@@ -17,8 +18,6 @@ import {
 // Field case F01: behind a proxy that terminates TLS, every Location the registry sends must
 // keep the client on https://registry.local: either a relative reference, or an absolute URL
 // with that scheme and authority (RFC 7231 section 7.1.2).
-
-const OCTETS = { 'Content-Type': 'application/octet-stream' };
 
 describe('field case F01: Location behind a TLS-terminating proxy', () => {
   let registry: TestRegistry;
@@ -56,7 +55,7 @@ describe('field case F01: Location behind a TLS-terminating proxy', () => {
     const location = assertLocation(start, UPLOAD_PATH);
 
     const done = await proxy.request('PUT', withQuery(location, `digest=${DIGEST_T}`), {
-      headers: OCTETS,
+      headers: OCTET_STREAM_HEADERS,
       body: BLOB_T,
     });
     assert.equal(done.status, 201);
@@ -78,7 +77,7 @@ describe('field case F01: Location behind a TLS-terminating proxy', () => {
       [10, content.length - 1],
     ] as const) {
       const chunk = await proxy.request('PATCH', location, {
-        headers: { ...OCTETS, 'Content-Range': `${from}-${to}` },
+        headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': `${from}-${to}` },
         body: content.subarray(from, to + 1),
       });
       assert.equal(chunk.status, 202);
@@ -96,7 +95,7 @@ describe('field case F01: Location behind a TLS-terminating proxy', () => {
 
   it('F01: keeps https in the Location of a monolithic POST and of a mount', async () => {
     const whole = await proxy.request('POST', `/v2/team/base/blobs/uploads/?digest=${DIGEST_T}`, {
-      headers: OCTETS,
+      headers: OCTET_STREAM_HEADERS,
       body: BLOB_T,
     });
     assert.equal(whole.status, 201);

@@ -6,6 +6,7 @@ import {
   DIGEST_T,
   locationPath,
   OciClient,
+  OCTET_STREAM_HEADERS,
   patternedBytes,
   readOciErrors,
   sha256,
@@ -17,7 +18,6 @@ import {
 // Field cases F02, F03 and F04: the status codes and headers of chunked and "POST then PUT"
 // uploads, and how the registry answers chunks that do not fit.
 
-const OCTETS = { 'Content-Type': 'application/octet-stream' };
 const UPLOAD_RANGE = /^0-[0-9]+$/;
 
 describe('field cases: blob uploads', () => {
@@ -43,7 +43,7 @@ describe('field cases: blob uploads', () => {
   /** Sends one PATCH and returns the response. */
   function patch(location: string, body: Buffer, contentRange?: string): Promise<Response> {
     const headers = {
-      ...OCTETS,
+      ...OCTET_STREAM_HEADERS,
       ...(contentRange === undefined ? {} : { 'Content-Range': contentRange }),
     };
     return client.request('PATCH', location, { headers, body });
@@ -152,7 +152,7 @@ describe('field cases: blob uploads', () => {
       const location = await patchFirstTenBytes(await startUpload('team/app'), content);
 
       const gap = await client.request('PUT', withQuery(location, `digest=${digest}`), {
-        headers: { ...OCTETS, 'Content-Range': '20-29' },
+        headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': '20-29' },
         body: patternedBytes(10, 4),
       });
       assert.equal(gap.status, 416);
@@ -160,7 +160,7 @@ describe('field cases: blob uploads', () => {
 
       const resumed = await assertUploadStatus(location, '0-9');
       const done = await client.request('PUT', withQuery(resumed, `digest=${digest}`), {
-        headers: { ...OCTETS, 'Content-Range': '10-19' },
+        headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': '10-19' },
         body: content.subarray(10),
       });
       assert.equal(done.status, 201);
@@ -172,7 +172,7 @@ describe('field cases: blob uploads', () => {
         const location = await patchFirstTenBytes(await startUpload('team/app'));
 
         const response = await client.request('PUT', withQuery(location, `digest=${DIGEST_T}`), {
-          headers: { ...OCTETS, 'Content-Range': contentRange },
+          headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': contentRange },
           body: BLOB_T,
         });
         assert.ok([400, 416].includes(response.status), `status ${response.status}`);
@@ -186,7 +186,7 @@ describe('field cases: blob uploads', () => {
       const location = await startUpload('team/chart');
 
       const done = await client.request('PUT', withQuery(location, `digest=${DIGEST_T}`), {
-        headers: OCTETS,
+        headers: OCTET_STREAM_HEADERS,
         body: BLOB_T,
       });
       assert.equal(done.status, 201);
@@ -205,7 +205,7 @@ describe('field cases: blob uploads', () => {
       assert.equal(first.status, 202);
 
       const done = await client.request('PUT', withQuery(locationOf(first), `digest=${DIGEST_T}`), {
-        headers: { ...OCTETS, 'Content-Range': '3-4' },
+        headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': '3-4' },
         body: BLOB_T.subarray(3),
       });
       assert.equal(done.status, 201);
@@ -221,7 +221,7 @@ describe('field cases: blob uploads', () => {
       assert.equal(first.status, 202);
 
       const done = await client.request('PUT', withQuery(locationOf(first), `digest=${DIGEST_T}`), {
-        headers: OCTETS,
+        headers: OCTET_STREAM_HEADERS,
         body: BLOB_T.subarray(2),
       });
       assert.equal(done.status, 201);
@@ -235,7 +235,7 @@ describe('field cases: blob uploads', () => {
       const location = await startUpload('team/chart-bad');
 
       const done = await client.request('PUT', withQuery(location, `digest=${claimed}`), {
-        headers: OCTETS,
+        headers: OCTET_STREAM_HEADERS,
         body: BLOB_T,
       });
       await assertOciError(done, 400, 'DIGEST_INVALID');
@@ -250,7 +250,7 @@ describe('field cases: blob uploads', () => {
   describe('POST /v2/:name/blobs/uploads/?digest=', () => {
     it('F04: takes a whole blob from the POST body of a monolithic upload', async () => {
       const done = await client.request('POST', `/v2/team/mono/blobs/uploads/?digest=${DIGEST_T}`, {
-        headers: OCTETS,
+        headers: OCTET_STREAM_HEADERS,
         body: BLOB_T,
       });
       assert.equal(done.status, 201);
@@ -269,7 +269,7 @@ describe('field cases: blob uploads', () => {
         'POST',
         `/v2/team/mono-bad/blobs/uploads/?digest=${claimed}`,
         {
-          headers: OCTETS,
+          headers: OCTET_STREAM_HEADERS,
           body: BLOB_T,
         },
       );

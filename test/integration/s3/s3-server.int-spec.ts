@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { startS3Server, type S3Server } from '@tidemark/testing';
+import { sha256, startS3Server, type S3Server } from '@tidemark/testing';
 import { putWithSignedChunks } from './signed-chunked-put';
 
 const MiB = 1024 * 1024;
@@ -549,10 +549,6 @@ function streamOf(content: Buffer): Readable {
 function assertSameBytes(actual: Buffer, expected: Buffer): void {
   assert.equal(actual.length, expected.length, 'length');
   assert.equal(sha256(actual), sha256(expected), 'sha256');
-}
-
-function sha256(content: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 
 function uniqueKey(name: string): string {

@@ -1,8 +1,11 @@
 import { EVENT_PAYLOADS } from '@tidemark/events';
 import { STATE_TABLES } from '@tidemark/state';
 import {
+  descriptorOf,
   expectStatus,
+  imageIndex,
   imageManifest,
+  OCI_MANIFEST,
   OciClient,
   sha256,
   startTestRegistry,
@@ -21,8 +24,6 @@ import { rebuildState } from '../../../apps/cli/src/rebuild-state';
 
 const APP = 'rebuild/app';
 const MIRROR = 'rebuild/mirror';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const CONFIG = JSON.stringify({ architecture: 'amd64', os: 'linux' });
 
 /** Every state table, dumped in primary-key order. */
@@ -54,15 +55,12 @@ function assertSameState(actual: Snapshot, expected: Snapshot): void {
 
 /** A tiny image manifest over the shared config and one layer, told apart by `label`. */
 function anImage(layer: string, label: string): Record<string, unknown> {
-  return imageManifest(
-    { digest: sha256(CONFIG), size: CONFIG.length },
-    [{ digest: sha256(layer), size: layer.length }],
-    { annotations: { label } },
-  );
+  return imageManifest(descriptorOf(CONFIG), [descriptorOf(layer)], { annotations: { label } });
 }
 
-function aDescriptor(digest: string, content: string, mediaType = OCI_MANIFEST): object {
-  return { mediaType, digest, size: Buffer.byteLength(content) };
+/** The descriptor of the image `anImage(layer, label)` builds. */
+function anImageDescriptor(layer: string, label: string): object {
+  return descriptorOf(JSON.stringify(anImage(layer, label)), OCI_MANIFEST);
 }
 
 async function send(
@@ -105,17 +103,12 @@ async function runWorkload(client: OciClient): Promise<void> {
   }
   await client.pushManifest(MIRROR, 'v1', anImage('layer one', 'one'));
 
-  const index = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [
-      aDescriptor(one, JSON.stringify(anImage('layer one', 'one'))),
-      aDescriptor(two, JSON.stringify(anImage('layer two', 'two'))),
-    ],
-  });
+  const index = JSON.stringify(
+    imageIndex([anImageDescriptor('layer one', 'one'), anImageDescriptor('layer two', 'two')]),
+  );
   await client.pushManifest(APP, 'multi', index);
 
-  const subject = aDescriptor(one, JSON.stringify(anImage('layer one', 'one')));
+  const subject = anImageDescriptor('layer one', 'one');
   const signature = {
     ...anImage('layer three', 'signature'),
     subject,

@@ -2,7 +2,9 @@ import type { EventOf } from '@tidemark/events';
 import { EventStore } from '@tidemark/eventstore';
 import { repositoryStream } from '@tidemark/state';
 import {
+  descriptorOf,
   imageManifest,
+  OCI_MANIFEST,
   OciClient,
   sha256,
   startTestRegistry,
@@ -34,14 +36,12 @@ describe('concurrent pushes to one tag', () => {
     await client.pushBlob(REPOSITORY, LAYER);
     const manifests = Array.from({ length: PUSHES }, (_, index) =>
       JSON.stringify(
-        imageManifest(
-          { digest: sha256(CONFIG), size: CONFIG.length },
-          [{ digest: sha256(LAYER), size: LAYER.length }],
-          { annotations: { push: String(index) } },
-        ),
+        imageManifest(descriptorOf(CONFIG), [descriptorOf(LAYER)], {
+          annotations: { push: String(index) },
+        }),
       ),
     );
-    const headers = { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' };
+    const headers = { 'Content-Type': OCI_MANIFEST };
     statuses = await Promise.all(
       manifests.map(async (body) => {
         const response = await client.request('PUT', `/v2/${REPOSITORY}/manifests/${TAG}`, {
