@@ -59,6 +59,29 @@ describe(GapSafeReader.name, () => {
     assert.deepEqual(afterCommit.events.map((event) => event.position), [slow.position, fast]);
   });
 
+  it('holds back a gap left by a younger transaction while an older one has committed after it', async () => {
+    // The older transaction (A) gets its id first but draws its position last. While the
+    // younger one (B) runs, A's id is the highest completed: the snapshot's xmax is then
+    // B's id itself, and a reader that took xmax as the horizon would step over B's event.
+    const reader = new GapSafeReader(database);
+    const start = (await reader.readAfter(0n)).position;
+    const older = await database.pool.connect();
+    await older.query('BEGIN');
+    await store.lockStream(older, 'repository:older');
+    const younger = await openAppend('repository:younger', 5);
+    const [committed] = await store.append(older, 'repository:older', 'any', [pushed('repository:older', 6)], metadata);
+    await older.query('COMMIT');
+    older.release();
+    assert.ok(committed!.position > younger.position);
+
+    const whileOpen = await reader.readAfter(start);
+    assert.deepEqual(whileOpen.events, []);
+
+    await younger.commit();
+    const afterCommit = await reader.readAfter(start);
+    assert.deepEqual(afterCommit.events.map((event) => event.position), [younger.position, committed!.position]);
+  });
+
   it('steps over a position whose transaction rolled back, once no transaction can still hold it', async () => {
     const reader = new GapSafeReader(database);
     const start = (await reader.readAfter(0n)).position;

@@ -23,8 +23,12 @@ export abstract class Projection implements EventConsumer {
     }
     await this.database.transaction(async (tx) => {
       const fresh = await this.markApplied(tx, events);
-      for (const event of events.filter((candidate) => fresh.has(candidate.eventId))) {
-        await this.apply(tx, event);
+      for (const event of events) {
+        // A batch may hold one event twice (a relay that republished it after a crash, read
+        // back together with the original): `delete` lets only the first copy through.
+        if (fresh.delete(event.eventId)) {
+          await this.apply(tx, event);
+        }
       }
     });
   }
