@@ -65,4 +65,11 @@ export interface BlobDeleter {
 export interface StorageDriver extends BlobStatter, BlobReader, UploadIngester, BlobDeleter {
   /** The driver's name, for logs and errors. */
   readonly name: string;
+  /**
+   * Returns a URL from which a client can GET the object at `path` (ranges included)
+   * directly from the backend, without credentials, for `expirySeconds`. Only drivers over
+   * a backend that serves HTTP have it. Does not check that the object exists; each call
+   * signs a new URL.
+   */
+  presignRead?(path: string, expirySeconds: number): Promise<string>;
 }
