@@ -1,19 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type TidemarkConfig } from '@tidemark/config';
-import type { Digest } from '@tidemark/oci';
-import { pathFor, PathNotFoundError, STORAGE_DRIVER, type StorageDriver } from '@tidemark/storage';
+import type { ByteRange, Digest } from '@tidemark/oci';
+import {
+  pathFor,
+  PathNotFoundError,
+  retryStorage,
+  STORAGE_DRIVER,
+  type StorageDriver,
+} from '@tidemark/storage';
+import type { Readable } from 'node:stream';
 
 /** Postgres says a blob is committed, but storage does not show it within the window. */
 export class BlobMissingFromStorageError extends Error {
-  constructor(readonly digest: Digest, waitedMs: number) {
-    super(`blob ${digest} committed but not visible in storage after ${waitedMs} ms`);
+  constructor(
+    readonly digest: Digest,
+    waitedMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`blob ${digest} committed but not visible in storage after ${waitedMs} ms`, options);
     this.name = 'BlobMissingFromStorageError';
   }
 }
 
 /**
- * Finds the bytes of a committed blob in storage, tolerating a store that shows new
- * objects late: it retries for a bounded window, then fails loudly (DESIGN rule 4).
+ * Finds the bytes of a committed blob in storage, tolerating a store that shows new objects
+ * late (to stat, to reads, or to one and not yet the other) and that fails now and then: it
+ * retries for a bounded window, then fails loudly (DESIGN rule 4).
  */
 @Injectable()
 export class BlobLocator {
@@ -22,25 +34,34 @@ export class BlobLocator {
     @Inject(CONFIG) private readonly config: TidemarkConfig,
   ) {}
 
-  /** Returns the storage path of `digest` once storage shows it. */
+  /**
+   * Returns the storage path of `digest` once storage shows it. Throws
+   * BlobMissingFromStorageError when it does not within the window.
+   */
   async locate(digest: Digest): Promise<string> {
     const path = pathFor({ kind: 'blob-data', digest });
+    await this.retry(digest, () => this.storage.stat(path));
+    return path;
+  }
+
+  /**
+   * Opens a stream over the bytes of `digest`, or `range` of them, once storage shows them.
+   * Throws BlobMissingFromStorageError when it does not within the window.
+   */
+  async open(digest: Digest, range?: ByteRange): Promise<Readable> {
+    const path = pathFor({ kind: 'blob-data', digest });
+    return this.retry(digest, () => this.storage.read(path, range));
+  }
+
+  private async retry<T>(digest: Digest, call: () => Promise<T>): Promise<T> {
     const started = Date.now();
-    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
-      try {
-        await this.storage.stat(path);
-        return path;
-      } catch (error) {
-        const waited = Date.now() - started;
-        if (!(error instanceof PathNotFoundError)) {
-          throw error;
-        }
-        if (waited >= this.config.readAfterWriteWindowMs) {
-          throw new BlobMissingFromStorageError(digest, waited);
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+    try {
+      return await retryStorage(call, { notFoundWindowMs: this.config.readAfterWriteWindowMs });
+    } catch (error) {
+      if (error instanceof PathNotFoundError) {
+        throw new BlobMissingFromStorageError(digest, Date.now() - started, { cause: error });
       }
+      throw error;
     }
   }
 }
-

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type TidemarkConfig } from '@tidemark/config';
 import { Database, type Transaction } from '@tidemark/db';
 import { registryEvent, type EventMetadata } from '@tidemark/events';
 import { retryOnConflict } from '@tidemark/eventstore';
@@ -9,7 +10,14 @@ import {
   UploadRepository,
   type UploadSession,
 } from '@tidemark/state';
-import { pathFor, STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
+import {
+  pathFor,
+  PathNotFoundError,
+  retryStorage,
+  STORAGE_DRIVER,
+  type ChunkRef,
+  type StorageDriver,
+} from '@tidemark/storage';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { WrittenUpload } from './upload-writer';
@@ -30,6 +38,7 @@ export class BlobCommitter {
     private readonly blobs: BlobRepository,
     private readonly uploads: UploadRepository,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    @Inject(CONFIG) private readonly config: TidemarkConfig,
   ) {}
 
   /** Commits `session` as `expected`, or throws DIGEST_INVALID and discards the upload. */
@@ -44,14 +53,48 @@ export class BlobCommitter {
       await this.discard(session, upload.chunks);
       throw new DigestInvalidError({ expected, actual });
     }
-    await this.storage.assemble(upload.chunks, pathFor({ kind: 'blob-data', digest: expected }));
+    await this.storeBlob(upload, expected);
     await retryOnConflict(() =>
       this.database.transaction(async (tx) => {
         await this.linkBlob(tx, session.repository, expected, upload.size, metadata);
         await this.uploads.delete(session.id, tx);
       }),
     );
-    await this.storage.discardUpload(session.id, upload.chunks);
+    await this.discardBytes(session.id, upload.chunks);
+  }
+
+  /**
+   * Moves the upload's bytes onto the blob's key, repeating the move while the store fails or
+   * does not show the chunks yet. A failed move may have happened anyway (its answer lost),
+   * and another upload of the digest may have stored it: once the chunks are gone, the key
+   * holding the upload's size means the blob is stored, because that key only ever receives
+   * these bytes. Throws when neither happens within the read-after-write window, so no
+   * BlobPushed is ever recorded for a blob that storage does not hold.
+   */
+  private async storeBlob(upload: WrittenUpload, digest: Digest): Promise<void> {
+    const target = pathFor({ kind: 'blob-data', digest });
+    const move = async (): Promise<void> => {
+      try {
+        await this.storage.assemble(upload.chunks, target);
+      } catch (error) {
+        if (!(error instanceof PathNotFoundError) || !(await this.holds(target, upload.size))) {
+          throw error;
+        }
+      }
+    };
+    await retryStorage(move, { notFoundWindowMs: this.config.readAfterWriteWindowMs });
+  }
+
+  /** Returns true when storage shows an object of `size` bytes at `path`. */
+  private async holds(path: string, size: number): Promise<boolean> {
+    try {
+      return (await this.storage.stat(path)).size === size;
+    } catch (error) {
+      if (error instanceof PathNotFoundError) {
+        return false;
+      }
+      throw error;
+    }
   }
 
   /**
@@ -80,7 +123,24 @@ export class BlobCommitter {
     chunks: readonly ChunkRef[] = session.chunks,
   ): Promise<void> {
     await this.uploads.delete(session.id);
-    await this.storage.discardUpload(session.id, chunks);
+    await this.discardBytes(session.id, chunks);
+  }
+
+  /**
+   * Deletes the bytes of an upload that nothing refers to any more, repeating the delete while
+   * the store fails. They are garbage by then, so a store that keeps failing leaves them
+   * behind rather than failing a request whose work is done.
+   */
+  private async discardBytes(uploadId: string, chunks: readonly ChunkRef[]): Promise<void> {
+    try {
+      await retryStorage(() => this.storage.discardUpload(uploadId, chunks), {
+        notFoundWindowMs: 0,
+      });
+    } catch (error) {
+      // TODO: nothing collects upload bytes left behind here yet; they cost storage until
+      // an upload purge removes them by hand, never correctness.
+      this.logger.warn({ err: error, uploadId }, 'upload bytes left behind');
+    }
   }
 
   private async digestOf(upload: WrittenUpload, expected: Digest): Promise<string> {
@@ -89,8 +149,12 @@ export class BlobCommitter {
     }
     // Only sha256 runs alongside the upload; other algorithms re-read the bytes once.
     this.logger.debug({ algorithm: algorithmOf(expected), size: upload.size }, 'upload re-hashed');
-    const hash = createHash(algorithmOf(expected));
-    await pipeline(await this.storage.readChunks(upload.chunks), hash);
-    return `${algorithmOf(expected)}:${hash.digest('hex')}`;
+    const rehash = async (): Promise<string> => {
+      const hash = createHash(algorithmOf(expected));
+      await pipeline(await this.storage.readChunks(upload.chunks), hash);
+      return hash.digest('hex');
+    };
+    const notFoundWindowMs = this.config.readAfterWriteWindowMs;
+    return `${algorithmOf(expected)}:${await retryStorage(rehash, { notFoundWindowMs })}`;
   }
 }

@@ -7,7 +7,7 @@ import {
   type ByteRange,
 } from '@tidemark/oci';
 import { UploadRepository, type UploadSession } from '@tidemark/state';
-import { STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
+import { retryStorage, STORAGE_DRIVER, type ChunkRef, type StorageDriver } from '@tidemark/storage';
 import type { Readable } from 'node:stream';
 import { RunningDigest } from './running-digest';
 
@@ -73,7 +73,13 @@ export class UploadWriter {
     const digest = await RunningDigest.resume(session.hashState);
     const tap = digest.tap();
     chunk.body.once('error', (error) => tap.destroy(error));
-    const stored = await this.storage.writeChunk(session.id, session.size, chunk.body.pipe(tap));
+    const source = chunk.body.pipe(tap);
+    // A store that failed before reading any of the body can be asked again; the body
+    // cannot be read twice, so a failure after that reaches the client, which resends.
+    const stored = await retryStorage(
+      () => this.storage.writeChunk(session.id, session.size, source),
+      { notFoundWindowMs: 0, canRepeat: () => !source.readableDidRead },
+    );
     const written = stored.size;
     if (chunk.contentLength !== undefined && written !== chunk.contentLength) {
       throw new SizeInvalidError({ contentLength: chunk.contentLength, received: written });

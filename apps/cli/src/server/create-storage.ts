@@ -1,13 +1,75 @@
 import type { TidemarkConfig } from '@tidemark/config';
-import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
+import {
+  ConsistencyFaultDriver,
+  FilesystemDriver,
+  parseConsistencyFaults,
+  S3Driver,
+  type S3DriverOptions,
+  type StorageDriver,
+} from '@tidemark/storage';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 
-/** Builds the configured storage driver. */
+const BUCKET_CHECK_TIMEOUT_MS = 10_000;
+// A multipart upload this old belongs to a write whose process died; S3 keeps it until aborted.
+const STALE_MULTIPART_UPLOAD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Builds the configured storage driver, wrapped in the consistency-fault driver when
+ * `storage.faults` is set. Throws when the fault settings are invalid.
+ */
 export function createStorage(config: TidemarkConfig): StorageDriver {
+  const driver = createDriver(config);
+  const { faults } = config.storage;
+  return faults === undefined
+    ? driver
+    : new ConsistencyFaultDriver(driver, parseConsistencyFaults(faults));
+}
+
+function createDriver(config: TidemarkConfig): StorageDriver {
   switch (config.storage.driver) {
     case 'filesystem':
       return new FilesystemDriver(config.storage.root ?? join(config.dataDir, 'storage'));
     case 's3':
-      throw new Error('the s3 storage driver is not wired yet');
+      return new S3Driver(s3DriverOptions(config));
   }
+}
+
+/**
+ * Checks at start-up that the configured storage answers, and tidies what dead processes
+ * left there. For S3: a HeadBucket, which throws when the bucket cannot be reached, so a
+ * wrong endpoint, bucket or credential stops start-up instead of the first push; then it
+ * aborts multipart uploads begun more than a day before `now`. A failed tidy-up is logged,
+ * not fatal.
+ */
+export async function checkStorage(
+  config: TidemarkConfig,
+  log: Logger,
+  now = new Date(),
+): Promise<void> {
+  if (config.storage.driver !== 's3') {
+    return;
+  }
+  const driver = new S3Driver(s3DriverOptions(config));
+  try {
+    await driver.checkBucket(BUCKET_CHECK_TIMEOUT_MS);
+    const olderThan = new Date(now.getTime() - STALE_MULTIPART_UPLOAD_MS);
+    const aborted = await driver.abortStaleMultipartUploads(olderThan).catch((error: unknown) => {
+      log.warn({ err: error }, 'stale multipart uploads not aborted');
+      return 0;
+    });
+    if (aborted > 0) {
+      log.info({ aborted }, 'stale multipart uploads aborted');
+    }
+  } finally {
+    driver.destroy();
+  }
+}
+
+function s3DriverOptions(config: TidemarkConfig): S3DriverOptions {
+  const { bucket, ...settings } = config.storage.s3;
+  if (bucket === undefined) {
+    throw new Error('the s3 storage driver needs a bucket (storage.s3.bucket, TIDEMARK_S3_BUCKET)');
+  }
+  return { ...settings, bucket };
 }

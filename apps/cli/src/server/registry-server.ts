@@ -10,10 +10,10 @@ import {
 import { createKafka, ensureTopic } from '@tidemark/eventstore';
 import { createRegistryApp } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
-import type { StorageDriver } from '@tidemark/storage';
+import { ConsistencyFaultDriver, type StorageDriver } from '@tidemark/storage';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createStorage } from './create-storage';
+import { checkStorage, createStorage } from './create-storage';
 import { RegistryModule } from './registry.module';
 
 /** A started registry process: where it listens and how to stop it. */
@@ -28,8 +28,20 @@ export interface RegistryServer {
  * Opens the database (an embedded Postgres unless a URL is configured), applies
  * migrations, and serves the configured apps over HTTP.
  */
-export async function startRegistryServer(config: TidemarkConfig, logger?: Logger): Promise<RegistryServer> {
+export async function startRegistryServer(
+  config: TidemarkConfig,
+  logger?: Logger,
+): Promise<RegistryServer> {
   const log = logger ?? createLogger(config.logLevel, `tidemark-${config.apps}`);
+  // Built first: it opens nothing, and invalid storage settings should fail before anything does.
+  const storage = createStorage(config);
+  if (storage instanceof ConsistencyFaultDriver) {
+    log.warn(
+      { storage: storage.name, seed: storage.seed, faults: config.storage.faults },
+      'storage faults injected',
+    );
+  }
+  await checkStorage(config, log);
   const { database, embedded } = await openDatabase(config, log);
   await migrate(database);
   await prepareKafka(config).catch(async (error: unknown) => {
@@ -37,7 +49,6 @@ export async function startRegistryServer(config: TidemarkConfig, logger?: Logge
     await embedded?.stop();
     throw error;
   });
-  const storage = createStorage(config);
   let app: NestFastifyApplication;
   try {
     app = await createRegistryApp(RegistryModule.forRoot(config, database, storage), log);
@@ -49,7 +60,10 @@ export async function startRegistryServer(config: TidemarkConfig, logger?: Logge
   }
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://${config.host}:${address.port}`;
-  log.info({ url, apps: config.apps, storage: storage.name, embeddedDatabase: embedded !== undefined }, 'registry started');
+  log.info(
+    { url, apps: config.apps, storage: storage.name, embeddedDatabase: embedded !== undefined },
+    'registry started',
+  );
   return {
     url,
     database,
@@ -110,7 +124,10 @@ async function prepareKafka(config: TidemarkConfig): Promise<void> {
 }
 
 async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Database | undefined> {
-  const database = Database.connect(embeddedUrl(config.database.embeddedPort), config.database.poolSize);
+  const database = Database.connect(
+    embeddedUrl(config.database.embeddedPort),
+    config.database.poolSize,
+  );
   try {
     await database.query('SELECT 1');
     return database;
@@ -120,4 +137,3 @@ async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Databas
     return undefined;
   }
 }
-

@@ -1,0 +1,61 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { resolve } from 'node:path';
+import { ConfigSchema } from '@tidemark/config';
+import {
+  startS3Server,
+  startTestRegistry,
+  type S3Server,
+  type TestRegistry,
+} from '@tidemark/testing';
+
+// The OCI distribution-spec conformance suite, as in conformance.e2e-spec.ts, against a
+// standalone registry whose blobs live in S3 (S3Proxy) instead of the filesystem. Its report
+// files stay in test-results/conformance-s3.
+describe('OCI distribution-spec conformance on S3 storage', () => {
+  let server: S3Server;
+  let registry: TestRegistry;
+
+  before(async () => {
+    server = await startS3Server();
+    const storage = ConfigSchema.shape.storage.parse({
+      driver: 's3',
+      s3: {
+        endpoint: server.endpoint,
+        region: server.region,
+        bucket: server.bucket,
+        prefix: `conformance/${randomUUID()}`,
+        forcePathStyle: true,
+        accessKeyId: server.accessKeyId,
+        secretAccessKey: server.secretAccessKey,
+      },
+    });
+    registry = await startTestRegistry({ storage });
+  });
+
+  after(async () => {
+    await registry?.close();
+    await server?.stop();
+  });
+
+  it('passes every test with no failure, error or skip', async () => {
+    const results = resolve('test-results/conformance-s3');
+    const { code, output } = await run('bash', ['test/conformance/run.sh', registry.url, results]);
+    const summary = output.split('\n').find((line) => line.startsWith('conformance:')) ?? output;
+    assert.equal(code, 0, summary);
+    assert.match(summary, / 0 failed, 0 errors, 0 skipped/);
+  });
+});
+
+function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { env: process.env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, output }));
+  });
+}
