@@ -2,7 +2,8 @@
 // request, pushed in chunks, and pulled back. The registry runs as a child process with its
 // own embedded Postgres and a temporary data directory, removed at the end. The blob is
 // generated while it streams and never held in memory. Exits 1 when the peak resident
-// memory of any phase reaches the limit. Settings: see bench/README.md.
+// memory of any phase reaches the limit. With TIDEMARK_BENCH_STORAGE=s3 the registry stores
+// blobs in a local S3Proxy started for the run. Settings: see bench/README.md.
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { download, send, type HttpResult } from './http-client';
 import { MemorySampler } from './memory-sampler';
 import { PseudoRandomBlob } from './pseudo-random-blob';
 import { RegistryProcess } from '../test/support/registry-process';
+import { startS3Server, type S3Server } from '../test/support/s3-server';
 
 const MIB = 1024 * 1024;
 const MB = 1_000_000;
@@ -25,6 +27,7 @@ interface Settings {
   readonly port: number;
   readonly postgresPort: number;
   readonly maxRssMb: number;
+  readonly storage: 'filesystem' | 's3';
 }
 
 /** One measured phase: how much went through, how long it took, the registry's peak RSS. */
@@ -56,6 +59,28 @@ function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     port: number('TIDEMARK_BENCH_PORT', 5350),
     postgresPort: number('TIDEMARK_BENCH_PG_PORT', 54350),
     maxRssMb: number('TIDEMARK_BENCH_MAX_RSS_MB', 300),
+    storage: storageOf(env.TIDEMARK_BENCH_STORAGE ?? 'filesystem'),
+  };
+}
+
+function storageOf(value: string): Settings['storage'] {
+  if (value !== 'filesystem' && value !== 's3') {
+    throw new Error('TIDEMARK_BENCH_STORAGE must be filesystem or s3');
+  }
+  return value;
+}
+
+/** The registry's settings for blobs in `server`'s bucket. */
+function s3Environment(server: S3Server): Record<string, string> {
+  return {
+    TIDEMARK_STORAGE_DRIVER: 's3',
+    TIDEMARK_S3_ENDPOINT: server.endpoint,
+    TIDEMARK_S3_REGION: server.region,
+    TIDEMARK_S3_BUCKET: server.bucket,
+    TIDEMARK_S3_PREFIX: 'bench/upload-memory',
+    TIDEMARK_S3_FORCE_PATH_STYLE: 'true',
+    TIDEMARK_S3_ACCESS_KEY_ID: server.accessKeyId,
+    TIDEMARK_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
   };
 }
 
@@ -233,7 +258,9 @@ function printTable(results: PhaseResult[], settings: Settings): void {
         column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
       )
       .join('  ');
-  console.log(`\nchunk size ${settings.chunkBytes / MIB} MiB; MB = 10^6 bytes`);
+  console.log(
+    `\nstorage ${settings.storage}; chunk size ${settings.chunkBytes / MIB} MiB; MB = 10^6 bytes`,
+  );
   console.log(rows.map(format).join('\n'));
   if (results.some((result) => result.mode.endsWith('*'))) {
     console.log('* the peak could not be reset; it includes everything since the registry started');
@@ -249,9 +276,11 @@ async function main(): Promise<number> {
   await chmod(dataDir, 0o755);
   const logFile = `${dataDir}.log`;
   let registry: RegistryProcess | undefined;
+  let s3Server: S3Server | undefined;
   let isCompleted = false;
   const cleanUp = async (): Promise<void> => {
     await registry?.stop();
+    await s3Server?.stop();
     await rm(dataDir, { recursive: true, force: true });
     if (isCompleted) {
       await rm(logFile, { force: true });
@@ -262,11 +291,16 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
   try {
+    if (settings.storage === 's3') {
+      s3Server = await startS3Server();
+      console.log(`storing blobs in S3Proxy at ${s3Server.endpoint}`);
+    }
     registry = await RegistryProcess.start({
       port: settings.port,
       postgresPort: settings.postgresPort,
       dataDir,
       logFile,
+      env: s3Server === undefined ? undefined : s3Environment(s3Server),
     });
     const results = await runPhases({ registry, digest, settings });
     printTable(results, settings);
