@@ -30,6 +30,9 @@ for _ in $(seq 1 120); do
 done
 [[ -s "$url_file" ]] || { echo "test postgres did not start in time" >&2; exit 1; }
 export TIDEMARK_TEST_DATABASE_URL="$(cat "$url_file")"
+# The AWS SDK warns once per process that its 2027 releases need Node 22; every test process
+# that touches S3 would print it. `npm start` keeps the warning: operators should see it.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 mapfile -t files < <(find dist -type f \( -name '*.spec.js' -o -name '*.int-spec.js' -o -name '*.e2e-spec.js' \) \
   -not -path 'dist/node_modules/*' | sort | grep -E "${1:-.}")

@@ -24,7 +24,14 @@ export class Database {
   constructor(readonly pool: Pool) {}
 
   static connect(url: string, poolSize: number): Database {
-    return new Database(new Pool({ connectionString: url, max: poolSize }));
+    const pool = new Pool({ connectionString: url, max: poolSize });
+    // An idle client whose server went away (a restart, an admin's terminate: 57P01) emits
+    // 'error' on the pool; unheard, that kills the process. The pool drops the client, and the
+    // next query opens a fresh connection or fails on its own.
+    pool.on('error', (error) => {
+      process.emitWarning(`idle Postgres connection lost: ${error.message}`);
+    });
+    return new Database(pool);
   }
 
   /** Runs `work` in a READ COMMITTED transaction; rolls back if it throws. */

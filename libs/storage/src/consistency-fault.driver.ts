@@ -62,6 +62,8 @@ export class ConsistencyFaultDriver implements StorageDriver {
   private readonly random: SeededRandom;
   private readonly sightings = new Map<string, Sighting>();
   private pendingDeletes: PendingDelete[] = [];
+  /** The inner driver's presigned reads, when it has them. The URL reaches the inner store. */
+  readonly presignRead?: (path: string, expirySeconds: number) => Promise<string>;
 
   constructor(
     private readonly inner: StorageDriver,
@@ -71,6 +73,14 @@ export class ConsistencyFaultDriver implements StorageDriver {
     this.name = `consistency-fault(${inner.name})`;
     this.seed = faults.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.random = new SeededRandom(this.seed);
+    const { presignRead } = inner;
+    if (presignRead !== undefined) {
+      this.presignRead = (path, expirySeconds) => presignRead.call(inner, path, expirySeconds);
+    }
+  }
+
+  close(): void {
+    this.inner.close?.();
   }
 
   async stat(path: string): Promise<{ size: number }> {

@@ -5,7 +5,12 @@ export type PathSpec =
   | { readonly kind: 'blob-data'; readonly digest: Digest }
   | { readonly kind: 'upload-data'; readonly uploadId: string }
   | { readonly kind: 'upload-root'; readonly uploadId: string }
-  | { readonly kind: 'upload-chunk'; readonly uploadId: string; readonly offset: number; readonly token: string }
+  | {
+      readonly kind: 'upload-chunk';
+      readonly uploadId: string;
+      readonly offset: number;
+      readonly token: string;
+    }
   | { readonly kind: 'staging'; readonly token: string };
 
 /**

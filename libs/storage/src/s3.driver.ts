@@ -232,7 +232,7 @@ export class S3Driver implements StorageDriver {
   }
 
   /** Releases the client's connections. The driver is unusable afterwards. */
-  destroy(): void {
+  close(): void {
     this.client.destroy();
   }
 

@@ -72,4 +72,6 @@ export interface StorageDriver extends BlobStatter, BlobReader, UploadIngester, 
    * signs a new URL.
    */
   presignRead?(path: string, expirySeconds: number): Promise<string>;
+  /** Releases what the driver holds open (connections). The driver is unusable afterwards. */
+  close?(): void;
 }

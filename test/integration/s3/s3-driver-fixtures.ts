@@ -41,7 +41,7 @@ export class S3DriverFactory {
   }
 
   close(): void {
-    this.drivers.forEach((driver) => driver.destroy());
+    this.drivers.forEach((driver) => driver.close());
   }
 }
 

@@ -62,7 +62,7 @@ export async function checkStorage(
       log.info({ aborted }, 'stale multipart uploads aborted');
     }
   } finally {
-    driver.destroy();
+    driver.close();
   }
 }
 

@@ -42,20 +42,23 @@ export async function startRegistryServer(
     );
   }
   await checkStorage(config, log);
-  const { database, embedded } = await openDatabase(config, log);
-  await migrate(database);
-  await prepareKafka(config).catch(async (error: unknown) => {
-    await database.close();
-    await embedded?.stop();
+  const { database, embedded } = await openDatabase(config, log).catch((error: unknown) => {
+    storage.close?.();
     throw error;
   });
+  const release = async (): Promise<void> => {
+    await database.close();
+    await embedded?.stop();
+    storage.close?.();
+  };
   let app: NestFastifyApplication;
   try {
+    await migrate(database);
+    await prepareKafka(config);
     app = await createRegistryApp(RegistryModule.forRoot(config, database, storage), log);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await database.close();
-    await embedded?.stop();
+    await release();
     throw error;
   }
   const address = app.getHttpServer().address() as { port: number };
@@ -70,8 +73,7 @@ export async function startRegistryServer(
     storage,
     close: async () => {
       await closeApp(app);
-      await database.close();
-      await embedded?.stop();
+      await release();
     },
   };
 }

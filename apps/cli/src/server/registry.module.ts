@@ -9,7 +9,11 @@ import { MetadataModule } from '../../../metadata/src/metadata.module';
 /** What one process runs: the shared infrastructure plus one or both apps. */
 @Module({})
 export class RegistryModule {
-  static forRoot(config: TidemarkConfig, database: Database, storage: StorageDriver): DynamicModule {
+  static forRoot(
+    config: TidemarkConfig,
+    database: Database,
+    storage: StorageDriver,
+  ): DynamicModule {
     const apps: Type<unknown>[] = [];
     if (config.apps !== 'blob-ingest') {
       apps.push(MetadataModule);
