@@ -57,7 +57,12 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     this.relay = new KafkaRelay(kafka, this.config.kafka.topic);
     this.followLog(this.relay);
     for (const consumer of this.consumers) {
-      const subscription = new KafkaSubscription(kafka, this.config.kafka.topic, consumer);
+      const subscription = new KafkaSubscription(
+        kafka,
+        this.config.kafka.topic,
+        consumer,
+        this.database,
+      );
       await subscription.start();
       this.kafkaSubscriptions.set(consumer.name, subscription);
     }
@@ -86,14 +91,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     }
     for (const [name, subscription] of this.kafkaSubscriptions) {
       const lag = await subscription.lag();
-      // TODO: Kafka lag in seconds needs the timestamp of each partition's oldest
-      // uncommitted message; only the event count is measured so far.
-      statuses.push({
-        name,
-        transport: 'kafka',
-        lagEvents: lag.events,
-        lagSeconds: lag.isCaughtUp ? 0 : null,
-      });
+      statuses.push({ name, transport: 'kafka', lagEvents: lag.events, lagSeconds: lag.seconds });
     }
     return statuses;
   }

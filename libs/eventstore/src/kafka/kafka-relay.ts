@@ -31,6 +31,9 @@ export class KafkaRelay implements EventConsumer {
       messages: events.map((event) => ({
         key: event.stream,
         value: encodeEvent(event),
+        // When the event happened, not when it was published: a consumer's lag in seconds
+        // then counts the relay's delay too, as the Postgres transport's does.
+        timestamp: timestampOf(event),
         headers: { 'event-id': event.eventId, 'event-type': event.type },
       })),
     });
@@ -52,4 +55,10 @@ export class KafkaRelay implements EventConsumer {
     }
     return this.producer;
   }
+}
+
+/** The event's time in epoch milliseconds, as Kafka takes it; undefined (now) when unreadable. */
+function timestampOf(event: RecordedEvent): string | undefined {
+  const time = Date.parse(event.metadata.time);
+  return Number.isNaN(time) ? undefined : String(time);
 }
