@@ -15,6 +15,8 @@ import type { Digest } from '@tidemark/oci';
 import { pathFor, PathNotFoundError } from '@tidemark/storage';
 import { strict as assert } from 'node:assert';
 import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
@@ -431,6 +433,65 @@ describe('malformed input', () => {
       ['GET /v2/_catalog?n=<n>', 400, 'UNSUPPORTED'],
     ],
   );
+
+  describe('requests the HTTP parser refuses', () => {
+    /** Sends `head` as the bytes of a request and reads the answer until the server closes. */
+    async function sendBytes(head: string): Promise<RawResponse> {
+      const { hostname, port } = new URL(registry.url);
+      const socket = connect(Number(port), hostname);
+      const parts: Buffer[] = [];
+      socket.on('data', (part: Buffer) => parts.push(part));
+      socket.end(head);
+      await once(socket, 'close');
+      const text = Buffer.concat(parts).toString('latin1');
+      const [lines = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...headerLines] = lines.split('\r\n');
+      const headers = Object.fromEntries(
+        headerLines.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
+      const status = Number(statusLine.split(' ')[1]);
+      statuses.push({ request: `raw ${head.slice(0, 60)}`, status });
+      return { status, headers, body: Buffer.from(body, 'latin1') };
+    }
+
+    const upload = `/v2/${REPOSITORY}/blobs/uploads/`;
+    const cases: readonly [label: string, head: string, status: number, code: string][] = [
+      [
+        'a Content-Length that is not a number',
+        `POST ${upload} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n`,
+        400,
+        'SIZE_INVALID',
+      ],
+      [
+        'two Content-Lengths that differ',
+        `POST ${upload} HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab`,
+        400,
+        'SIZE_INVALID',
+      ],
+      [
+        'a header line without a colon',
+        `GET /v2/ HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n`,
+        400,
+        'UNSUPPORTED',
+      ],
+      [
+        'headers over the size limit',
+        `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'UNSUPPORTED',
+      ],
+    ];
+    for (const [label, head, status, code] of cases) {
+      it(`answers ${label} with ${status} ${code} and closes the connection`, async () => {
+        const response = await sendBytes(head);
+        assertOciError(response, status, code);
+        assert.equal(response.headers.connection, 'close');
+      });
+    }
+  });
 
   describe('afterwards', () => {
     it('never answered with a server error', () => {

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { OciExceptionFilter } from './oci-exception.filter';
 import { rewriteRegistryUrl } from './registry-url';
+import { answerClientError } from './client-error';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -31,6 +32,8 @@ export async function createRegistryApp(
     // Errors fastify raises before routing get the OCI error body too (field case F17).
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
       errors.send(error, request, reply),
+    // And so do requests Node's HTTP parser refuses before fastify sees them.
+    clientErrorHandler: answerClientError,
     requestTimeout: 0,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
