@@ -2,8 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { concatenate } from './concatenate';
 import { pathFor } from './path-for';
 import type { ChunkRef, ReadRange, StorageDriver } from './storage-driver';
 import { PathNotFoundError } from './storage-errors';
@@ -43,18 +44,12 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async readChunks(chunks: readonly ChunkRef[]): Promise<Readable> {
-    const output = new PassThrough();
-    const copy = async (): Promise<void> => {
-      for (const chunk of chunks) {
-        const range = { start: chunk.offset, end: chunk.offset + chunk.size - 1 };
-        if (chunk.size > 0) {
-          await pipeline(await this.read(chunk.key, range), output, { end: false });
-        }
-      }
-      output.end();
-    };
-    copy().catch((error: unknown) => output.destroy(error as Error));
-    return output;
+    const stored = chunks.filter((chunk) => chunk.size > 0);
+    return concatenate(
+      stored.map((chunk) => () => {
+        return this.read(chunk.key, { start: chunk.offset, end: chunk.offset + chunk.size - 1 });
+      }),
+    );
   }
 
   async assemble(chunks: readonly ChunkRef[], target: string): Promise<void> {

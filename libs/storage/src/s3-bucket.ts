@@ -7,8 +7,8 @@ import {
   type MultipartUpload,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { concatenate } from './concatenate';
 import { statusOf, toDriverError } from './s3-errors';
 import type { ReadRange } from './storage-driver';
 
@@ -63,15 +63,7 @@ export class S3Bucket {
    * before has ended. A piece that cannot be read destroys the stream with the error.
    */
   concatenate(pieces: readonly ObjectPiece[]): Readable {
-    const output = new PassThrough();
-    const copy = async (): Promise<void> => {
-      for (const piece of pieces) {
-        await pipeline(await this.open(piece.path, piece.range), output, { end: false });
-      }
-      output.end();
-    };
-    copy().catch((error: unknown) => output.destroy(error as Error));
-    return output;
+    return concatenate(pieces.map((piece) => () => this.open(piece.path, piece.range)));
   }
 
   /** Deletes the objects at `paths`. Absent objects are not an error. */
