@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { printTransportTable, writeResults, type TransportResult } from './event-pipeline-report';
 import { PipelineEnvironment, type Transport } from './pipeline-environment';
 import { measureSteadyLag, measureThroughput, warmUp, type PhaseSettings } from './pipeline-phases';
+import { positiveInteger } from './settings';
 
 const TRANSPORTS: readonly Transport[] = ['postgres', 'kafka'];
 const RESULTS_FILE = resolve(__dirname, '../../bench/results/event-pipeline.json');
@@ -22,13 +23,7 @@ interface Settings extends PhaseSettings {
 }
 
 function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const number = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new Error(`${name} must be a positive integer`);
-    }
-    return value;
-  };
+  const number = (name: string, fallback: number): number => positiveInteger(env, name, fallback);
   return {
     transports: readTransports(env.TIDEMARK_BENCH_TRANSPORTS),
     flood: {

@@ -16,11 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import { FilesystemDriver, type ChunkRef } from '@tidemark/storage';
 import { RunningDigest } from '../apps/blob-ingest/src/uploads/running-digest';
 import { PseudoRandomBlob } from './pseudo-random-blob';
+import { positiveInteger } from './settings';
 
 const RESULTS_FILE = resolve(__dirname, '../../bench/results/hash-state.json');
 const MIB = 1024 * 1024;
-const BLOB_MIB = Number(process.env.TIDEMARK_BENCH_SIZE_MIB ?? 1024);
-const CHUNK_MIB = Number(process.env.TIDEMARK_BENCH_CHUNK_MIB ?? 16);
+const BLOB_MIB = positiveInteger(process.env, 'TIDEMARK_BENCH_SIZE_MIB', 1024);
+const CHUNK_MIB = positiveInteger(process.env, 'TIDEMARK_BENCH_CHUNK_MIB', 16);
 const HANDOVERS = 10_000;
 
 /** Seconds `work` takes, by the monotonic clock. */

@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, embeddedUrl } from '@tidemark/db';
+import { freePorts } from '../test/support/free-port';
 import { startKafkaBroker, type KafkaBroker } from '../test/support/kafka-broker';
 import { RegistryProcess } from '../test/support/registry-process';
 
@@ -91,7 +91,7 @@ export class PipelineEnvironment {
       this.broker = await startKafkaBroker();
       env.TIDEMARK_KAFKA_BROKERS = loopbackOnly(this.broker.brokers);
     }
-    const [port, postgresPort] = await findFreePorts(2);
+    const [port, postgresPort] = await freePorts(2);
     this.registry = await RegistryProcess.start({
       port: port!,
       postgresPort: postgresPort!,
@@ -120,20 +120,4 @@ function loopbackOnly(brokers: string): string {
     throw new Error(`the benchmark only talks to 127.0.0.1; refusing brokers ${remote.join(',')}`);
   }
   return brokers;
-}
-
-// Binds all the listeners at once so the ports differ, then frees them for the children.
-async function findFreePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => listenOnFreePort()));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function listenOnFreePort(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
 }

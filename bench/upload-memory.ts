@@ -14,6 +14,7 @@ import { MemorySampler } from './memory-sampler';
 import { PseudoRandomBlob } from './pseudo-random-blob';
 import { RegistryProcess } from '../test/support/registry-process';
 import { startS3Server, type S3Server } from '../test/support/s3-server';
+import { positiveInteger } from './settings';
 
 const MIB = 1024 * 1024;
 const MB = 1_000_000;
@@ -46,13 +47,7 @@ interface PhaseContext {
 }
 
 function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const number = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new Error(`${name} must be a positive integer`);
-    }
-    return value;
-  };
+  const number = (name: string, fallback: number): number => positiveInteger(env, name, fallback);
   return {
     sizeBytes: number('TIDEMARK_BENCH_SIZE_MIB', 2048) * MIB,
     chunkBytes: number('TIDEMARK_BENCH_CHUNK_MIB', 64) * MIB,

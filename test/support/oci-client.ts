@@ -15,7 +15,11 @@ export class OciClient {
   constructor(readonly baseUrl: string) {}
 
   /** Sends a request to a path (or a Location value) and returns the response. */
-  async request(method: string, path: string, init: { headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: Buffer | string } = {},
+  ): Promise<Response> {
     const url = new URL(path, this.baseUrl);
     return fetch(url, { method, headers: init.headers, body: init.body, redirect: 'manual' });
   }
@@ -35,7 +39,12 @@ export class OciClient {
   }
 
   /** Pushes a manifest by tag or digest and returns its digest. Throws unless 201. */
-  async pushManifest(repository: string, reference: string, manifest: object | string, mediaType?: string): Promise<string> {
+  async pushManifest(
+    repository: string,
+    reference: string,
+    manifest: object | string,
+    mediaType?: string,
+  ): Promise<string> {
     const body = typeof manifest === 'string' ? manifest : JSON.stringify(manifest);
     const type =
       mediaType ?? (JSON.parse(body) as { mediaType?: string }).mediaType ?? OCI_MANIFEST;
@@ -48,8 +57,16 @@ export class OciClient {
   }
 
   /** Pushes a one-layer OCI image (config + layer) and returns the manifest's digest. */
-  async pushImage(repository: string, tag: string, layer: Buffer | string = `layer of ${tag}`): Promise<string> {
-    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+  async pushImage(
+    repository: string,
+    tag: string,
+    layer: Buffer | string = `layer of ${tag}`,
+  ): Promise<string> {
+    const config = JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+    });
     await this.pushBlob(repository, config);
     await this.pushBlob(repository, layer);
     return this.pushManifest(
@@ -70,7 +87,10 @@ export function imageManifest(
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: layers.map((layer) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer })),
+    layers: layers.map((layer) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      ...layer,
+    })),
     ...extra,
   };
 }

@@ -4,7 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startRegistryServer, type RegistryServer } from '../../apps/cli/src/server/registry-server';
+import {
+  startRegistryServer,
+  type RegistryServer,
+} from '../../apps/cli/src/server/registry-server';
 import { createTestDatabase } from './test-database';
 
 /** A registry started for one suite, on its own database and storage directory. */
@@ -19,7 +22,9 @@ export interface TestRegistry extends RegistryServer {
  * Starts a standalone registry on a free port with a fresh database in the shared test
  * Postgres and a temporary storage directory; `close` removes both from use.
  */
-export async function startTestRegistry(overrides: Partial<TidemarkConfig> = {}): Promise<TestRegistry> {
+export async function startTestRegistry(
+  overrides: Partial<TidemarkConfig> = {},
+): Promise<TestRegistry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tidemark-test-'));
   const config = ConfigSchema.parse({
     port: 0,

@@ -110,7 +110,10 @@ export function describeStorageDriver(name: string, createDriver: CreateDriver):
       it('rejects when the source fails, and a retry at the same offset then succeeds', async () => {
         const uploadId = randomUUID();
         const first = await sut.writeChunk(uploadId, 0, source('0123'));
-        await assert.rejects(sut.writeChunk(uploadId, 4, failingSource('partial')), /source failed/);
+        await assert.rejects(
+          sut.writeChunk(uploadId, 4, failingSource('partial')),
+          /source failed/,
+        );
         const retry = await sut.writeChunk(uploadId, 4, source('4567'));
         assert.equal(await readText(sut.readChunks([first, retry])), '01234567');
       });

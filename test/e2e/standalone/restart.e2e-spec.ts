@@ -31,7 +31,11 @@ describe('tidemark serve, standalone', () => {
       logFile: join(workDir, 'registry.log'),
     };
     registry = await RegistryProcess.start(options);
-    const manifestDigest = await new OciClient(registry.url).pushImage('team/app', 'v1', 'survives');
+    const manifestDigest = await new OciClient(registry.url).pushImage(
+      'team/app',
+      'v1',
+      'survives',
+    );
     await registry.stop();
 
     registry = await RegistryProcess.start(options);
@@ -41,7 +45,9 @@ describe('tidemark serve, standalone', () => {
     assert.equal(manifest.headers.get('docker-content-digest'), manifestDigest);
     const layer = await client.request('GET', `/v2/team/app/blobs/${sha256('survives')}`);
     assert.equal(await layer.text(), 'survives');
-    const tags = (await (await client.request('GET', '/v2/team/app/tags/list')).json()) as { tags: string[] };
+    const tags = (await (await client.request('GET', '/v2/team/app/tags/list')).json()) as {
+      tags: string[];
+    };
     assert.deepEqual(tags.tags, ['v1']);
   });
 });

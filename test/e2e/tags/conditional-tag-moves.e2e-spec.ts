@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { errorCode, imageManifest, OciClient, startTestRegistry, type TestRegistry } from '@tidemark/testing';
+import {
+  errorCode,
+  imageManifest,
+  OciClient,
+  startTestRegistry,
+  type TestRegistry,
+} from '@tidemark/testing';
 
 describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
   let registry: TestRegistry;
@@ -14,7 +20,11 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
     for (let index = 0; index < 12; index++) {
       const layer = `layer ${index}`;
       const digest = await client.pushBlob('team/promote', layer);
-      manifests.push(JSON.stringify(imageManifest({ digest: config, size: 2 }, [{ digest, size: layer.length }])));
+      manifests.push(
+        JSON.stringify(
+          imageManifest({ digest: config, size: 2 }, [{ digest, size: layer.length }]),
+        ),
+      );
     }
   });
 
@@ -22,7 +32,11 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
     await registry.close();
   });
 
-  function put(tag: string, manifest: string, headers: Record<string, string> = {}): Promise<Response> {
+  function put(
+    tag: string,
+    manifest: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return client.request('PUT', `/v2/team/promote/manifests/${tag}`, {
       headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json', ...headers },
       body: manifest,
@@ -45,14 +59,20 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
 
     const again = await put('prod', manifests[1]!, { 'If-None-Match': '*' });
     assert.equal(again.status, 412);
-    const body = (await again.json()) as { errors: { code: string; detail: { tags: { tag: string; currentDigest: string }[] } }[] };
+    const body = (await again.json()) as {
+      errors: { code: string; detail: { tags: { tag: string; currentDigest: string }[] } }[];
+    };
     assert.equal(body.errors[0]!.code, 'DENIED');
-    assert.deepEqual(body.errors[0]!.detail.tags, [{ tag: 'prod', currentDigest: etag!.slice(1, -1) }]);
+    assert.deepEqual(body.errors[0]!.detail.tags, [
+      { tag: 'prod', currentDigest: etag!.slice(1, -1) },
+    ]);
     assert.equal((await refusals('prod')).length, 1);
   });
 
   it('moves a tag with If-Match naming its current digest and refuses a stale one', async () => {
-    const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get('etag')!;
+    const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get(
+      'etag',
+    )!;
     const moved = await put('prod', manifests[2]!, { 'If-Match': current });
     assert.equal(moved.status, 201);
 
@@ -74,7 +94,10 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
   });
 
   it('answers malformed conditions with 400 MANIFEST_INVALID', async () => {
-    const malformed: Record<string, string>[] = [{ 'If-Match': 'not-a-digest' }, { 'If-None-Match': '"sha256:abc"' }];
+    const malformed: Record<string, string>[] = [
+      { 'If-Match': 'not-a-digest' },
+      { 'If-None-Match': '"sha256:abc"' },
+    ];
     for (const headers of malformed) {
       const response = await put('prod', manifests[5]!, headers);
       assert.equal(response.status, 400);
@@ -83,9 +106,13 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
   });
 
   it('lets exactly one of many racing conditional moves win', async () => {
-    const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get('etag')!;
+    const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get(
+      'etag',
+    )!;
     const racers = manifests.slice(6, 12);
-    const responses = await Promise.all(racers.map((manifest) => put('prod', manifest, { 'If-Match': current })));
+    const responses = await Promise.all(
+      racers.map((manifest) => put('prod', manifest, { 'If-Match': current })),
+    );
 
     const winners = responses.filter((response) => response.status === 201);
     assert.equal(winners.length, 1);
@@ -93,7 +120,9 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
     const head = await client.request('HEAD', '/v2/team/promote/manifests/prod');
     assert.equal(head.headers.get('etag'), winners[0]!.headers.get('etag'));
 
-    const moves = await registry.database.query<{ payload: { digest: string; previousDigest: string | null } }>(
+    const moves = await registry.database.query<{
+      payload: { digest: string; previousDigest: string | null };
+    }>(
       "SELECT payload FROM events WHERE type = 'TagMoved' AND payload->>'tag' = 'prod' ORDER BY position",
     );
     for (let index = 1; index < moves.length; index++) {

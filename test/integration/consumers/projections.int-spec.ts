@@ -1,6 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { EventStore, PostgresLogSubscription, replayConsumer, type EventConsumer } from '@tidemark/eventstore';
+import {
+  EventStore,
+  PostgresLogSubscription,
+  replayConsumer,
+  type EventConsumer,
+} from '@tidemark/eventstore';
 import { OciClient, startTestRegistry, type TestRegistry } from '@tidemark/testing';
 import { createProjections } from '../../../apps/metadata/src/projections/create-projections';
 
@@ -62,12 +67,15 @@ describe('asynchronous projections on the Postgres log', () => {
       `SELECT tag, action, digest, previous_digest, actor FROM projection_tag_history
        WHERE repository = 'team/app' ORDER BY position`,
     );
-    assert.deepEqual(history.map((row) => [row.tag, row.action]), [
-      ['v1', 'moved'],
-      ['v2', 'moved'],
-      ['v1', 'moved'],
-      ['v2', 'deleted'],
-    ]);
+    assert.deepEqual(
+      history.map((row) => [row.tag, row.action]),
+      [
+        ['v1', 'moved'],
+        ['v2', 'moved'],
+        ['v1', 'moved'],
+        ['v2', 'deleted'],
+      ],
+    );
     assert.equal(history[0]!.previous_digest, null);
     assert.equal(history[2]!.previous_digest, history[0]!.digest);
     assert.ok(history.every((row) => row.actor === 'anonymous'));
@@ -98,7 +106,10 @@ describe('asynchronous projections on the Postgres log', () => {
     const response = await client.request('GET', '/api/v1/consumers');
     assert.equal(response.status, 200);
     const body = (await response.json()) as { consumers: { name: string; lagEvents: number }[] };
-    assert.deepEqual(body.consumers.map((consumer) => consumer.name).sort(), ['repository-stats', 'tag-history']);
+    assert.deepEqual(body.consumers.map((consumer) => consumer.name).sort(), [
+      'repository-stats',
+      'tag-history',
+    ]);
     assert.ok(body.consumers.every((consumer) => consumer.lagEvents === 0));
   });
 });

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Database } from '@tidemark/db';
 import { replayConsumer } from '@tidemark/eventstore';
-import { createTestDatabase, freePort, OciClient, startKafkaBroker, type KafkaBroker } from '@tidemark/testing';
+import {
+  createTestDatabase,
+  freePort,
+  OciClient,
+  startKafkaBroker,
+  type KafkaBroker,
+} from '@tidemark/testing';
 import { createProjections } from '../../../apps/metadata/src/projections/create-projections';
 import { RegistryProcess } from '../../support/registry-process';
 import { projectionSnapshot, waitUntilCaughtUp } from './projection-checks';
@@ -69,7 +75,9 @@ describe('Kafka transport under process kills', () => {
     const [moves] = await database.query<{ count: string }>(
       "SELECT count(*) FROM events WHERE type IN ('TagMoved', 'TagDeleted')",
     );
-    const [history] = await database.query<{ count: string }>('SELECT count(*) FROM projection_tag_history');
+    const [history] = await database.query<{ count: string }>(
+      'SELECT count(*) FROM projection_tag_history',
+    );
     assert.equal(history!.count, moves!.count);
     const overKafka = await projectionSnapshot(database);
     for (const consumer of createProjections(database)) {

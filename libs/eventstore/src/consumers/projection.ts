@@ -42,7 +42,10 @@ export abstract class Projection implements EventConsumer {
 
   // TODO: consumer_applied_events grows by one row per event and consumer; it needs
   // pruning below the slowest transport's checkpoint before logs get large.
-  private async markApplied(tx: Transaction, events: readonly RecordedEvent[]): Promise<Set<string>> {
+  private async markApplied(
+    tx: Transaction,
+    events: readonly RecordedEvent[],
+  ): Promise<Set<string>> {
     const { rows } = await tx.query<{ event_id: string }>(
       `INSERT INTO consumer_applied_events (consumer, event_id)
        SELECT $1, id FROM unnest($2::uuid[]) AS id
