@@ -3,6 +3,7 @@ export * from './consistency-faults';
 export * from './filesystem.driver';
 export * from './path-for';
 export * from './s3.driver';
+export * from './resuming-read';
 export * from './retry-storage';
 export * from './seeded-random';
 export * from './storage-driver';

@@ -98,7 +98,7 @@ export class ExchangeLog {
         startedAt,
         answeredAt,
         status: 0,
-        failure: String(error),
+        failure: describeError(error),
       };
     }
     this.exchanges.push(exchange);
@@ -126,10 +126,16 @@ async function readBody(
     const parsed = JSON.parse(body.toString() || '{}') as { errors?: { code?: string }[] };
     return optional('errorCode', parsed.errors?.[0]?.code ?? null);
   } catch (error) {
-    return { failure: `body broke off: ${String(error)}` };
+    return { failure: `body broke off: ${describeError(error)}` };
   }
 }
 
 function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
   return value === null ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The error and its cause: fetch says only "fetch failed" and keeps the reason in `cause`. */
+function describeError(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? String(error) : `${String(error)} (${String(cause)})`;
 }

@@ -55,10 +55,13 @@ export function wrongBytes(log: ExchangeLog): string[] {
   return wrong;
 }
 
-/** Every request that got a 5xx or no answer at all. */
+/** Every request that got a 5xx, no answer at all, or a body that broke off. */
 export function serverErrors(log: ExchangeLog): string[] {
   return log.exchanges
-    .filter((exchange) => exchange.status === 0 || exchange.status >= 500)
+    .filter(
+      (exchange) =>
+        exchange.status === 0 || exchange.status >= 500 || exchange.failure !== undefined,
+    )
     .map(
       (exchange) => `${describeExchange(exchange)}: ${exchange.status} ${exchange.failure ?? ''}`,
     );

@@ -4,6 +4,7 @@ import type { ByteRange, Digest } from '@tidemark/oci';
 import {
   pathFor,
   PathNotFoundError,
+  readResuming,
   retryStorage,
   STORAGE_DRIVER,
   type StorageDriver,
@@ -45,12 +46,21 @@ export class BlobLocator {
   }
 
   /**
-   * Opens a stream over the bytes of `digest`, or `range` of them, once storage shows them.
-   * Throws BlobMissingFromStorageError when it does not within the window.
+   * Opens a stream over the `size` bytes of `digest`, or `range` of them, once storage shows
+   * them. A stream the store breaks off part-way is resumed where it broke (the bytes under
+   * a digest never change), so a client sees a broken body only when the store keeps
+   * failing. Throws BlobMissingFromStorageError when storage does not show the blob within
+   * the window.
    */
-  async open(digest: Digest, range?: ByteRange): Promise<Readable> {
+  async open(digest: Digest, size: number, range?: ByteRange): Promise<Readable> {
     const path = pathFor({ kind: 'blob-data', digest });
-    return this.retry(digest, () => this.storage.read(path, range));
+    if (size === 0) {
+      return this.retry(digest, () => this.storage.read(path));
+    }
+    return readResuming(
+      (part) => this.retry(digest, () => this.storage.read(path, part)),
+      range ?? { start: 0, end: size - 1 },
+    );
   }
 
   private async retry<T>(digest: Digest, call: () => Promise<T>): Promise<T> {

@@ -54,7 +54,7 @@ export class GetBlobHandler implements IQueryHandler<GetBlobQuery, RegistryRespo
       const expirySeconds = this.config.storage.s3.presignExpirySeconds;
       return redirectResponse(digest, await this.storage.presignRead(path, expirySeconds));
     }
-    return contentResponse(digest, size, range, await this.locator.open(digest, range));
+    return contentResponse(digest, size, range, await this.locator.open(digest, size, range));
   }
 
   /** Serves manifest bytes as the blob endpoint serves any content, ranges included. */
