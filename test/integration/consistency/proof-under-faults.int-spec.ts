@@ -333,9 +333,7 @@ async function readSurvivors(log: ExchangeLog): Promise<Exchange[]> {
   const worker = async (): Promise<void> => {
     for (let read = reads.pop(); read !== undefined; read = reads.pop()) {
       const { kind, push, instance } = read;
-      results.push(
-        await readContent(log, 'final', instance, push.repository, push.digest!, kind),
-      );
+      results.push(await readContent(log, 'final', instance, push.repository, push.digest!, kind));
     }
   };
   await Promise.all(Array.from({ length: FINAL_READ_CONCURRENCY }, worker));
