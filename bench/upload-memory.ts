@@ -13,7 +13,7 @@ import { download, send, type HttpResult } from './http-client';
 import { MemorySampler } from './memory-sampler';
 import { PseudoRandomBlob } from './pseudo-random-blob';
 import { RegistryProcess } from '../test/support/registry-process';
-import { startS3Server, type S3Server } from '../test/support/s3-server';
+import { s3Environment, startS3Server, type S3Server } from '../test/support/s3-server';
 import { positiveInteger } from './settings';
 
 const MIB = 1024 * 1024;
@@ -63,20 +63,6 @@ function storageOf(value: string): Settings['storage'] {
     throw new Error('TIDEMARK_BENCH_STORAGE must be filesystem or s3');
   }
   return value;
-}
-
-/** The registry's settings for blobs in `server`'s bucket. */
-function s3Environment(server: S3Server): Record<string, string> {
-  return {
-    TIDEMARK_STORAGE_DRIVER: 's3',
-    TIDEMARK_S3_ENDPOINT: server.endpoint,
-    TIDEMARK_S3_REGION: server.region,
-    TIDEMARK_S3_BUCKET: server.bucket,
-    TIDEMARK_S3_PREFIX: 'bench/upload-memory',
-    TIDEMARK_S3_FORCE_PATH_STYLE: 'true',
-    TIDEMARK_S3_ACCESS_KEY_ID: server.accessKeyId,
-    TIDEMARK_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-  };
 }
 
 function expectStatus(result: HttpResult, expected: number, step: string): void {
@@ -295,7 +281,7 @@ async function main(): Promise<number> {
       postgresPort: settings.postgresPort,
       dataDir,
       logFile,
-      env: s3Server === undefined ? undefined : s3Environment(s3Server),
+      env: s3Server === undefined ? undefined : s3Environment(s3Server, 'bench/upload-memory'),
     });
     const results = await runPhases({ registry, digest, settings });
     printTable(results, settings);

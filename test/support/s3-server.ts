@@ -27,6 +27,20 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
+/** The `TIDEMARK_*` settings that put a registry process on `server`'s bucket, under `prefix`. */
+export function s3Environment(server: S3Server, prefix: string): Record<string, string> {
+  return {
+    TIDEMARK_STORAGE_DRIVER: 's3',
+    TIDEMARK_S3_ENDPOINT: server.endpoint,
+    TIDEMARK_S3_REGION: server.region,
+    TIDEMARK_S3_BUCKET: server.bucket,
+    TIDEMARK_S3_PREFIX: prefix,
+    TIDEMARK_S3_FORCE_PATH_STYLE: 'true',
+    TIDEMARK_S3_ACCESS_KEY_ID: server.accessKeyId,
+    TIDEMARK_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+  };
+}
+
 const EXTERNAL_ENDPOINT_VARIABLE = 'TIDEMARK_TEST_S3_ENDPOINT';
 const S3PROXY_MAIN_CLASS = 'org.gaul.s3proxy.Main';
 // The heap bounds S3Proxy's buffering of a signed single-part body (128 MiB at most).

@@ -7,12 +7,14 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { PassThrough, type Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Bucket, ObjectPiece } from './s3-bucket';
 import { isRetryable } from './s3-errors';
 import type { ChunkSlice, PlannedPart } from './s3-part-plan';
 
 // The SDK never retries a request whose body is a stream, so streamed bodies retry here.
-const STREAMED_ATTEMPTS = 3;
+const STREAMED_ATTEMPTS = 4;
+const STREAMED_RETRY_DELAY_MS = 100;
 const CONTENT_TYPE = 'application/octet-stream';
 
 /**
@@ -144,6 +146,8 @@ export class S3Assembler {
         if (attempt >= STREAMED_ATTEMPTS || !isRetryable(cause)) {
           throw cause;
         }
+        // A store that drops connections under load needs a moment, not an instant retry.
+        await sleep(STREAMED_RETRY_DELAY_MS * attempt);
       }
     }
   }

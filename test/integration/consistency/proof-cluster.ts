@@ -1,7 +1,6 @@
 import { Database } from '@tidemark/db';
-import { createTestDatabase } from '@tidemark/testing';
+import { createTestDatabase, freePort } from '@tidemark/testing';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RegistryProcess } from '../../support/registry-process';
@@ -19,6 +18,8 @@ export interface ProofCluster {
 }
 
 export interface ProofClusterOptions {
+  /** One of PROOF_STORAGE's kinds. */
+  readonly storage: string;
   readonly instances: number;
   /** Consistency-fault settings (TIDEMARK_STORAGE_FAULTS), less the seed. */
   readonly faults: object;
@@ -32,13 +33,13 @@ const LOG_DIR = resolve(__dirname, '../../../../test-results/consistency');
 
 /**
  * Starts `instances` registry processes, one after another (each migrates on start), on a
- * fresh database and the storage TIDEMARK_PROOF_STORAGE names. Their logs go to LOG_DIR.
+ * fresh database and fresh storage of the kind `storage` names. Their logs go to LOG_DIR.
  */
 export async function startProofCluster(options: ProofClusterOptions): Promise<ProofCluster> {
   const workDir = await mkdtemp(join(tmpdir(), 'tidemark-proof-'));
   await mkdir(LOG_DIR, { recursive: true });
   const databaseUrl = await createTestDatabase();
-  const storage = await openProofStorage(workDir);
+  const storage = await openProofStorage(options.storage, workDir);
   const processes: RegistryProcess[] = [];
   const seeds = Array.from({ length: options.instances }, (_, index) => options.seed + index);
   const database = Database.connect(databaseUrl, 4);
@@ -70,7 +71,7 @@ export async function startProofCluster(options: ProofClusterOptions): Promise<P
       port: await freePort(),
       postgresPort: await freePort(),
       dataDir: join(workDir, `instance-${index}`),
-      logFile: join(LOG_DIR, `instance-${index}-seed-${seed}.log`),
+      logFile: join(LOG_DIR, `${options.storage}-instance-${index}-seed-${seed}.log`),
       env: {
         TIDEMARK_DATABASE_URL: databaseUrl,
         ...storage.env,
@@ -79,15 +80,4 @@ export async function startProofCluster(options: ProofClusterOptions): Promise<P
       },
     });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }

@@ -1,4 +1,6 @@
-import { FilesystemDriver, type StorageDriver } from '@tidemark/storage';
+import { FilesystemDriver, S3Driver, type StorageDriver } from '@tidemark/storage';
+import { s3Environment, startS3Server } from '@tidemark/testing';
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -20,8 +22,8 @@ export interface ProofStorage {
 export type ProofStorageFactory = (workDir: string) => Promise<ProofStorage>;
 
 /**
- * The kinds a proof can run on, chosen with TIDEMARK_PROOF_STORAGE (default `filesystem`).
- * Another driver is one more entry: its settings as environment, and a direct driver on it.
+ * The kinds a proof can run on. Another driver is one more entry: its settings as
+ * environment, and a direct driver on it.
  */
 export const PROOF_STORAGE: Record<string, ProofStorageFactory> = {
   filesystem: async (workDir) => {
@@ -34,15 +36,36 @@ export const PROOF_STORAGE: Record<string, ProofStorageFactory> = {
       close: async () => undefined,
     };
   },
+  s3: async () => {
+    const server = await startS3Server();
+    const env = s3Environment(server, `proof/${randomUUID()}`);
+    const direct = new S3Driver({
+      endpoint: server.endpoint,
+      region: server.region,
+      bucket: server.bucket,
+      prefix: env.TIDEMARK_S3_PREFIX,
+      forcePathStyle: true,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      partSizeBytes: 64 * 1024 * 1024,
+    });
+    return {
+      name: 's3',
+      env,
+      direct,
+      close: async () => {
+        direct.close();
+        await server.stop();
+      },
+    };
+  },
 };
 
-/** Opens the storage TIDEMARK_PROOF_STORAGE names. Throws for an unknown name. */
-export async function openProofStorage(workDir: string): Promise<ProofStorage> {
-  const kind = process.env.TIDEMARK_PROOF_STORAGE ?? 'filesystem';
+/** Opens fresh storage of `kind`. Throws for an unknown kind. */
+export async function openProofStorage(kind: string, workDir: string): Promise<ProofStorage> {
   const factory = PROOF_STORAGE[kind];
   if (factory === undefined) {
-    const known = Object.keys(PROOF_STORAGE).join(', ');
-    throw new Error(`TIDEMARK_PROOF_STORAGE=${kind} is not one of: ${known}`);
+    throw new Error(`no proof storage ${kind}; known: ${Object.keys(PROOF_STORAGE).join(', ')}`);
   }
   return factory(workDir);
 }
