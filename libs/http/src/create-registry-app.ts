@@ -2,13 +2,14 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestPinoLogger } from '@tidemark/observability';
-import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { OciExceptionFilter } from './oci-exception.filter';
 import { rewriteRegistryUrl } from './registry-url';
 import { answerClientError } from './client-error';
+import { RegistryLogController } from './registry-log-controller';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -25,7 +26,7 @@ export async function createRegistryApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Request lines come from the onResponse hook below, with Tidemark's level policy.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RegistryLogController(logger),
     rewriteUrl: (request: IncomingMessage) => rewriteRegistryUrl(request.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     exposeHeadRoutes: false,

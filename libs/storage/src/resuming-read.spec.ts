@@ -52,6 +52,13 @@ describe(readResuming.name, () => {
     ]);
   });
 
+  it('ends without reopening when the stream fails after its last byte', async () => {
+    const store = flakyStore([OBJECT.length]);
+    const stream = await readResuming(store.open, { start: 0, end: OBJECT.length - 1 });
+    assert.equal(await text(stream), OBJECT);
+    assert.equal(store.opened.length, 1);
+  });
+
   it('fails the stream with the last error once the resumes are used up', async () => {
     const store = flakyStore([1, 1, 1]);
     const stream = await readResuming(store.open, { start: 0, end: 9 }, 2);

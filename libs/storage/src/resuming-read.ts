@@ -52,6 +52,11 @@ async function* carryOn(
       throw new ShortReadError(range.end + 1, next);
     } catch (error) {
       stream.destroy();
+      // A store can fail a stream after its last byte (a reset instead of a clean end); the
+      // range is whole, and asking for the bytes after it would be refused.
+      if (next > range.end) {
+        return;
+      }
       if (resumed >= resumes) {
         throw error;
       }
