@@ -12,3 +12,4 @@ export * from './kafka-broker';
 export * from './recording-proxy';
 export * from './s3-server';
 export * from './free-port';
+export * from './captured-logs';

@@ -1,7 +1,6 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -15,6 +14,8 @@ import {
   PostgresLogSubscription,
   type EventConsumer,
 } from '@tidemark/eventstore';
+import { LOGGER } from '@tidemark/observability';
+import type { Logger } from 'pino';
 import { createProjections } from './create-projections';
 
 /** Where a consumer stands, whichever transport feeds it. */
@@ -34,7 +35,7 @@ export interface ConsumerStatus {
  */
 @Injectable()
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ProjectionRunner.name);
+  private readonly logger: Logger;
   readonly consumers: readonly EventConsumer[];
   private readonly logSubscriptions: PostgresLogSubscription[] = [];
   private readonly kafkaSubscriptions = new Map<string, KafkaSubscription>();
@@ -43,8 +44,10 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly database: Database,
     @Inject(CONFIG) private readonly config: TidemarkConfig,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.consumers = createProjections(database);
+    this.logger = logger.child({ context: ProjectionRunner.name });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -98,8 +101,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   private followLog(consumer: EventConsumer): void {
     const subscription = new PostgresLogSubscription(this.database, consumer, {
-      onError: (error) =>
-        this.logger.error({ consumer: consumer.name, err: error }, 'consumer batch failed'),
+      logger: this.logger,
     });
     subscription.start();
     this.logSubscriptions.push(subscription);
