@@ -56,16 +56,17 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       this.consumers.forEach((consumer) => this.followLog(consumer));
       return;
     }
-    const kafka = createKafka({ ...this.config.kafka, brokers });
+    const kafka = createKafka({ ...this.config.kafka, brokers }, this.logger);
     this.relay = new KafkaRelay(kafka, this.config.kafka.topic);
     this.followLog(this.relay);
     for (const consumer of this.consumers) {
-      const subscription = new KafkaSubscription(
+      const subscription = new KafkaSubscription({
         kafka,
-        this.config.kafka.topic,
-        consumer,
-        this.database,
-      );
+        topic: this.config.kafka.topic,
+        target: consumer,
+        database: this.database,
+        logger: this.logger,
+      });
       await subscription.start();
       this.kafkaSubscriptions.set(consumer.name, subscription);
     }
