@@ -6,10 +6,12 @@ import { Database, migrate } from '@tidemark/db';
 import { registryEvent } from '@tidemark/events';
 import {
   createKafka,
+  decodeWireEvent,
   ensureTopic,
   EventStore,
   KafkaRelay,
   KafkaSubscription,
+  PostgresLogSubscription,
   type EventConsumer,
   type KafkaSettings,
   type RecordedEvent,
@@ -21,6 +23,7 @@ import {
   type KafkaBroker,
 } from '@tidemark/testing';
 import type { Kafka } from 'kafkajs';
+import { readTopic } from './topic-reader';
 
 /** Remembers the events it was handed, in order. */
 class RecordingConsumer implements EventConsumer {
@@ -89,6 +92,43 @@ describe('Kafka delivery', () => {
       );
     }
   }
+
+  describe(KafkaRelay.name, () => {
+    it("puts each repository's events on one partition, in stream-version order", async () => {
+      const { kafka, topic } = await newTopic(3);
+      const repositories = Array.from({ length: 12 }, (_, index) => `keyed/r${index}`);
+      // Writers to different repositories interleave their commits.
+      await Promise.all(repositories.map((repository) => appendEvents(repository, 8)));
+      const relay = new KafkaRelay(kafka, topic);
+      const relayed = await database.query<{ count: string }>(
+        "SELECT count(*) FROM events WHERE stream LIKE 'repository:keyed/%'",
+      );
+      try {
+        await new PostgresLogSubscription(database, relay).drain();
+      } finally {
+        await relay.close();
+      }
+
+      const messages = await readTopic(kafka, topic, Number(relayed[0]!.count));
+
+      const byStream = new Map<string, { partitions: Set<number>; versions: number[] }>();
+      for (const message of messages) {
+        const event = decodeWireEvent(message.value!);
+        assert.equal(message.key, event.stream);
+        const seen = byStream.get(event.stream) ?? { partitions: new Set(), versions: [] };
+        seen.partitions.add(message.partition);
+        seen.versions.push(event.streamVersion);
+        byStream.set(event.stream, seen);
+      }
+      assert.equal(byStream.size, repositories.length);
+      for (const [stream, { partitions, versions }] of byStream) {
+        assert.equal(partitions.size, 1, `${stream} is on partitions ${[...partitions]}`);
+        assert.deepEqual(versions, [1, 2, 3, 4, 5, 6, 7, 8], `${stream} out of order`);
+      }
+      const used = new Set(messages.map((message) => message.partition));
+      assert.ok(used.size > 1, 'every stream landed on one partition: ordering was not exercised');
+    });
+  });
 
   describe(KafkaSubscription.name, () => {
     it('logs an undecodable message with its partition and offset, skips it, and goes on', async () => {
