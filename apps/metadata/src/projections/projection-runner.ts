@@ -66,6 +66,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         target: consumer,
         database: this.database,
         logger: this.logger,
+        pauseBeforeCommitMs: this.config.faultTests.pauseBeforeCommitMs,
       });
       await subscription.start();
       this.kafkaSubscriptions.set(consumer.name, subscription);
@@ -103,6 +104,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private followLog(consumer: EventConsumer): void {
     const subscription = new PostgresLogSubscription(this.database, consumer, {
       logger: this.logger,
+      pauseBeforeCheckpointMs: this.config.faultTests.pauseBeforeCheckpointMs,
     });
     subscription.start();
     this.logSubscriptions.push(subscription);

@@ -16,6 +16,11 @@ export interface PostgresLogOptions {
   readonly maxBackoffMs?: number;
   /** Receives failed batches, lost lock connections and leadership changes. */
   readonly logger?: Logger;
+  /**
+   * For fault tests only: waits this long after a batch was handled and before the checkpoint
+   * moves, so that a test can kill the process at exactly that point. Never set in production.
+   */
+  readonly pauseBeforeCheckpointMs?: number;
 }
 
 /**
@@ -116,7 +121,7 @@ export class PostgresLogSubscription {
     while (!this.isStopped) {
       // Throws when the connection, and with it the lock, is gone.
       await leader.query('SELECT 1');
-      const hasMore = await this.deliverBatch(reader, checkpoints).then(
+      const hasMore = await this.deliverBatch(reader, checkpoints, true).then(
         (delivered) => this.succeeded(delivered),
         (error: unknown) => this.batchFailed(error),
       );
@@ -129,6 +134,7 @@ export class PostgresLogSubscription {
   private async deliverBatch(
     reader: GapSafeReader,
     checkpoints: CheckpointRepository,
+    isLive = false,
   ): Promise<boolean> {
     const position = await checkpoints.get(this.consumer.name);
     const batch = await reader.readAfter(position);
@@ -136,8 +142,23 @@ export class PostgresLogSubscription {
       return false;
     }
     await this.consumer.handle(batch.events);
+    if (isLive) {
+      await this.holdCheckpointForTest(batch.events.length);
+    }
     await checkpoints.advance(this.consumer.name, position, batch.position);
     return true;
+  }
+
+  private async holdCheckpointForTest(events: number): Promise<void> {
+    const pauseMs = this.options.pauseBeforeCheckpointMs ?? 0;
+    if (pauseMs <= 0 || events === 0) {
+      return;
+    }
+    this.options.logger?.info(
+      { consumer: this.consumer.name, events, pauseMs },
+      'checkpoint held for a fault test',
+    );
+    await delay(pauseMs);
   }
 
   private succeeded(hasMore: boolean): boolean {

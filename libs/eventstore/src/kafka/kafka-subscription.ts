@@ -27,6 +27,12 @@ export interface KafkaSubscriptionOptions {
   readonly database: Database;
   /** Receives crashes, restarts and skipped messages. */
   readonly logger?: Logger;
+  /**
+   * For fault tests only: waits this long after a batch was applied and before its offsets
+   * are committed, so that a test can kill the process at exactly that point. Never set in
+   * production.
+   */
+  readonly pauseBeforeCommitMs?: number;
   /** How long to wait before starting again after a crash kafkajs does not recover from. */
   readonly restartDelayMs?: number;
 }
@@ -96,6 +102,7 @@ export class KafkaSubscription {
     }
     await this.recordProgress(batch.partition, Number(first.timestamp));
     await this.options.target.handle(this.decodeBatch(batch));
+    await this.holdCommitForTest(batch);
     resolveOffset(batch.lastOffset());
     const next = BigInt(batch.lastOffset()) + 1n;
     await commitOffsetsIfNecessary({
@@ -132,6 +139,24 @@ export class KafkaSubscription {
       }
     }
     return events;
+  }
+
+  private async holdCommitForTest(batch: Batch): Promise<void> {
+    const pauseMs = this.options.pauseBeforeCommitMs ?? 0;
+    if (pauseMs <= 0) {
+      return;
+    }
+    this.options.logger?.info(
+      {
+        consumer: this.name,
+        partition: batch.partition,
+        firstOffset: batch.firstOffset(),
+        lastOffset: batch.lastOffset(),
+        pauseMs,
+      },
+      'offset commit held for a fault test',
+    );
+    await delay(pauseMs);
   }
 
   private onCrash({ error, restart }: { error: Error; restart: boolean }): void {
