@@ -13,3 +13,5 @@ export * from './recording-proxy';
 export * from './s3-server';
 export * from './free-port';
 export * from './captured-logs';
+export * from './background-pusher';
+export * from './projection-checks';

@@ -13,12 +13,13 @@ import {
   OciClient,
   startKafkaBroker,
   type KafkaBroker,
+  BackgroundPusher,
+  projectionsAgainstLog,
+  waitUntilCaughtUp,
 } from '@tidemark/testing';
 import type { Kafka } from 'kafkajs';
 import { RegistryProcess } from '../../support/registry-process';
-import { BackgroundPusher } from './background-pusher';
 import { readLogLines, waitForLogLine } from './log-lines';
-import { projectionsAgainstLog, waitUntilCaughtUp } from './projection-checks';
 import { countTopicMessages, readTopic } from './topic-reader';
 
 /** How long each instance holds a handled batch before recording it: the window to kill in. */

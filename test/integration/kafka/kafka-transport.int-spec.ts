@@ -9,9 +9,11 @@ import {
   startTestRegistry,
   type KafkaBroker,
   type TestRegistry,
+  projectionsAgainstLog,
+  projectionSnapshot,
+  waitUntilCaughtUp,
 } from '@tidemark/testing';
 import { createProjections } from '../../../apps/metadata/src/projections/create-projections';
-import { projectionsAgainstLog, projectionSnapshot, waitUntilCaughtUp } from './projection-checks';
 
 describe('projections fed through Kafka', () => {
   let broker: KafkaBroker;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Database } from '@tidemark/db';
-import type { OciClient } from '@tidemark/testing';
+import type { OciClient } from './oci-client';
 
 /** Every row of the projections, in a stable order, for comparing two ways of building them. */
 export async function projectionSnapshot(database: Database): Promise<unknown[]> {

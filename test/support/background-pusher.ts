@@ -1,4 +1,4 @@
-import { OciClient } from '@tidemark/testing';
+import { OciClient } from './oci-client';
 
 /** A registry instance pushes can be sent to. */
 export interface PushTarget {
