@@ -13,6 +13,8 @@ import {
 } from '@tidemark/eventstore';
 import { captureLogs, createTestDatabase } from '@tidemark/testing';
 
+const TEST_CONNECTIONS = 'subscription-test-admin';
+
 /** Remembers the ids of the events it was handed. */
 class RecordingConsumer implements EventConsumer {
   readonly name = `subscription-test-${randomBytes(4).toString('hex')}`;
@@ -45,9 +47,10 @@ describe(PostgresLogSubscription.name, () => {
   before(async () => {
     const url = await createTestDatabase();
     database = Database.connect(url, 6);
-    admin = Database.connect(url, 2);
+    // The test's own connections are named, so that cutting the others spares them.
+    admin = Database.connect(`${url}?application_name=${TEST_CONNECTIONS}`, 2);
     await migrate(database);
-    store = new EventStore(database);
+    store = new EventStore(admin);
     process.on('unhandledRejection', recordUnhandled);
   });
 
@@ -61,7 +64,7 @@ describe(PostgresLogSubscription.name, () => {
     const repository = `team/${randomBytes(4).toString('hex')}`;
     const digest = `sha256:${randomBytes(32).toString('hex')}`;
     const metadata = { actor: 'test', requestId: 'r', time: new Date().toISOString() };
-    const [event] = await database.transaction((tx) =>
+    const [event] = await admin.transaction((tx) =>
       store.append(
         tx,
         `repository:${repository}`,
@@ -84,12 +87,13 @@ describe(PostgresLogSubscription.name, () => {
     return rows.map((row) => row.pid);
   }
 
-  /** Terminates every backend of the test database except the admin's own. */
+  /** Terminates every backend of the test database except the test's own. */
   async function terminateBackends(): Promise<number> {
     // In the select list, not the WHERE clause: there the planner may run it before the filter.
     const rows = await admin.query<{ terminated: boolean }>(
       `SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+       WHERE datname = current_database() AND application_name <> $1`,
+      [TEST_CONNECTIONS],
     );
     return rows.filter((row) => row.terminated).length;
   }
