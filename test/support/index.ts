@@ -12,3 +12,6 @@ export * from './kafka-broker';
 export * from './recording-proxy';
 export * from './s3-server';
 export * from './free-port';
+export * from './captured-logs';
+export * from './background-pusher';
+export * from './projection-checks';

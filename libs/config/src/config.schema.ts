@@ -71,6 +71,18 @@ export const ConfigSchema = z.object({
       connectTimeoutMs: z.coerce.number().int().min(100).default(10_000),
     })
     .default({}),
+  /**
+   * Pauses that let fault tests kill a process at a chosen point: after a consumer of the
+   * Postgres log (the Kafka relay included) handled a batch and before its checkpoint moves,
+   * and after a Kafka consumer applied a batch and before it commits the offsets. They only
+   * slow the pipeline down. Never set in production.
+   */
+  faultTests: z
+    .object({
+      pauseBeforeCheckpointMs: z.coerce.number().int().min(0).default(0),
+      pauseBeforeCommitMs: z.coerce.number().int().min(0).default(0),
+    })
+    .default({}),
   /** How long a read waits for storage to show a blob that Postgres says is committed. */
   readAfterWriteWindowMs: z.coerce.number().int().min(0).default(5000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -47,6 +47,10 @@ export function loadConfig(
       replicationFactor: env.TIDEMARK_KAFKA_REPLICATION_FACTOR,
       connectTimeoutMs: env.TIDEMARK_KAFKA_CONNECT_TIMEOUT_MS,
     },
+    faultTests: {
+      pauseBeforeCheckpointMs: env.TIDEMARK_TEST_PAUSE_BEFORE_CHECKPOINT_MS,
+      pauseBeforeCommitMs: env.TIDEMARK_TEST_PAUSE_BEFORE_COMMIT_MS,
+    },
     readAfterWriteWindowMs: env.TIDEMARK_READ_AFTER_WRITE_WINDOW_MS,
     logLevel: env.TIDEMARK_LOG_LEVEL,
   };

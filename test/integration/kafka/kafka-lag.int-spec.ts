@@ -90,7 +90,12 @@ describe('Kafka consumer lag', () => {
     await ensureTopic(kafka, settings);
     const relay = new KafkaRelay(kafka, settings.topic);
     const consumer = new HeldConsumer();
-    const subscription = new KafkaSubscription(kafka, settings.topic, consumer, database);
+    const subscription = new KafkaSubscription({
+      kafka,
+      topic: settings.topic,
+      target: consumer,
+      database,
+    });
     try {
       await relay.handle(oldEvents(20, 4));
 

@@ -9,9 +9,11 @@ import {
   startTestRegistry,
   type KafkaBroker,
   type TestRegistry,
+  projectionsAgainstLog,
+  projectionSnapshot,
+  waitUntilCaughtUp,
 } from '@tidemark/testing';
 import { createProjections } from '../../../apps/metadata/src/projections/create-projections';
-import { projectionSnapshot, waitUntilCaughtUp } from './projection-checks';
 
 describe('projections fed through Kafka', () => {
   let broker: KafkaBroker;
@@ -61,13 +63,8 @@ describe('projections fed through Kafka', () => {
     await pushes;
 
     await waitUntilCaughtUp(client, 120_000);
-    const [moves] = await registry.database.query<{ count: string }>(
-      "SELECT count(*) FROM events WHERE type IN ('TagMoved', 'TagDeleted')",
-    );
-    const [history] = await registry.database.query<{ count: string }>(
-      'SELECT count(*) FROM projection_tag_history',
-    );
-    assert.equal(history!.count, moves!.count);
+    const { expected, actual } = await projectionsAgainstLog(registry.database);
+    assert.deepEqual(actual, expected);
     const overKafka = await projectionSnapshot(registry.database);
     for (const consumer of createProjections(registry.database)) {
       await replayConsumer(registry.database, consumer);

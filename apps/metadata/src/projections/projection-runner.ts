@@ -1,7 +1,6 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -15,6 +14,8 @@ import {
   PostgresLogSubscription,
   type EventConsumer,
 } from '@tidemark/eventstore';
+import { LOGGER } from '@tidemark/observability';
+import type { Logger } from 'pino';
 import { createProjections } from './create-projections';
 
 /** Where a consumer stands, whichever transport feeds it. */
@@ -34,7 +35,7 @@ export interface ConsumerStatus {
  */
 @Injectable()
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ProjectionRunner.name);
+  private readonly logger: Logger;
   readonly consumers: readonly EventConsumer[];
   private readonly logSubscriptions: PostgresLogSubscription[] = [];
   private readonly kafkaSubscriptions = new Map<string, KafkaSubscription>();
@@ -43,8 +44,10 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly database: Database,
     @Inject(CONFIG) private readonly config: TidemarkConfig,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.consumers = createProjections(database);
+    this.logger = logger.child({ context: ProjectionRunner.name });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,16 +56,18 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       this.consumers.forEach((consumer) => this.followLog(consumer));
       return;
     }
-    const kafka = createKafka({ ...this.config.kafka, brokers });
+    const kafka = createKafka({ ...this.config.kafka, brokers }, this.logger);
     this.relay = new KafkaRelay(kafka, this.config.kafka.topic);
     this.followLog(this.relay);
     for (const consumer of this.consumers) {
-      const subscription = new KafkaSubscription(
+      const subscription = new KafkaSubscription({
         kafka,
-        this.config.kafka.topic,
-        consumer,
-        this.database,
-      );
+        topic: this.config.kafka.topic,
+        target: consumer,
+        database: this.database,
+        logger: this.logger,
+        pauseBeforeCommitMs: this.config.faultTests.pauseBeforeCommitMs,
+      });
       await subscription.start();
       this.kafkaSubscriptions.set(consumer.name, subscription);
     }
@@ -98,8 +103,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   private followLog(consumer: EventConsumer): void {
     const subscription = new PostgresLogSubscription(this.database, consumer, {
-      onError: (error) =>
-        this.logger.error({ consumer: consumer.name, err: error }, 'consumer batch failed'),
+      logger: this.logger,
+      pauseBeforeCheckpointMs: this.config.faultTests.pauseBeforeCheckpointMs,
     });
     subscription.start();
     this.logSubscriptions.push(subscription);

@@ -40,8 +40,15 @@ export abstract class Projection implements EventConsumer {
     });
   }
 
-  // TODO: consumer_applied_events grows by one row per event and consumer; it needs
-  // pruning below the slowest transport's checkpoint before logs get large.
+  // TODO: consumer_applied_events keeps one row per event and consumer forever (about 50
+  // bytes each, plus index). A row may only go once no transport can deliver its event
+  // again, and nothing knows that bound yet: a Kafka group that is behind, a new group that
+  // reads the topic from the start (after switching from the Postgres transport), or a
+  // relay that republishes after a crash all redeliver events far below any checkpoint, and
+  // a Kafka offset says nothing about the position of the event behind it. Pruning needs
+  // each transport to record the lowest position it can still deliver. Keeping the last
+  // applied version per stream instead was tried: a replay from 0 beside a live
+  // subscription then skips events, since the live one records later versions first.
   private async markApplied(
     tx: Transaction,
     events: readonly RecordedEvent[],

@@ -51,7 +51,9 @@ export async function ensureTopic(kafka: Kafka, settings: KafkaSettings): Promis
   } catch (error) {
     throw new KafkaUnavailableError(settings.brokers, error);
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    // Bounded too: against a broker that accepts connections and never answers, kafkajs's
+    // disconnect waits for the stuck request, and start-up would hang here instead.
+    await withTimeout(admin.disconnect(), 1000).catch(() => undefined);
   }
 }
 
