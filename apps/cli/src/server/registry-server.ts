@@ -55,7 +55,9 @@ export async function startRegistryServer(
   try {
     await migrate(database);
     await prepareKafka(config);
-    app = await createRegistryApp(RegistryModule.forRoot(config, database, storage), log);
+    app = await createRegistryApp(RegistryModule.forRoot(config, database, storage), log, {
+      trustProxy: config.trustProxy,
+    });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await release();
