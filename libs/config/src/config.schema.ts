@@ -1,7 +1,32 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
+
+/** Returns true for an IPv4 or IPv6 address, alone or as a CIDR block (`10.0.0.0/8`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) {
+    return false;
+  }
+  const maxPrefix = version === 4 ? 32 : 128;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+}
+
+/** `true`, `false`, or the proxies' addresses and CIDR blocks, named in the error when wrong. */
+const trustedProxies = z
+  .union([z.boolean(), z.array(z.string()).min(1)])
+  .superRefine((value, context) => {
+    const invalid = Array.isArray(value) ? value.filter((entry) => !isAddressOrCidr(entry)) : [];
+    for (const entry of invalid) {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected true, false or IP addresses and CIDR blocks, got "${entry}"`,
+      });
+    }
+  });
 
 /** Every setting Tidemark reads, with its default. Environment names are in `fromEnv`. */
 export const ConfigSchema = z.object({
@@ -10,6 +35,11 @@ export const ConfigSchema = z.object({
   /** Which app modules this process serves: both (standalone) or one of them. */
   apps: z.enum(['all', 'metadata', 'blob-ingest']).default('all'),
   dataDir: z.string().default('./data'),
+  /**
+   * Which peers may name the client in `X-Forwarded-For`: none (false), any (true), or the
+   * listed proxy addresses and CIDR blocks. Events record the client address this yields.
+   */
+  trustProxy: trustedProxies.default(false),
   database: z
     .object({
       /** An external Postgres. When absent, an embedded Postgres runs under `dataDir/postgres`. */

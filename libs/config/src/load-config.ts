@@ -10,6 +10,7 @@ export function loadConfig(
     port: overrides.port ?? env.TIDEMARK_PORT,
     apps: overrides.apps ?? env.TIDEMARK_APPS,
     dataDir: overrides.dataDir ?? env.TIDEMARK_DATA_DIR,
+    trustProxy: parseTrustProxy(env.TIDEMARK_TRUST_PROXY),
     database: {
       url: overrides.databaseUrl ?? emptyToUndefined(env.TIDEMARK_DATABASE_URL),
       embeddedPort: env.TIDEMARK_EMBEDDED_PG_PORT,
@@ -62,6 +63,17 @@ export function loadConfig(
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+/** `true`, `false`, or a comma-separated list of proxy addresses and CIDR blocks. */
+function parseTrustProxy(value: string | undefined): boolean | string[] | undefined {
+  if (value === undefined || value.trim() === '') {
+    return undefined;
+  }
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
+  }
+  return value.split(',').map((entry) => entry.trim());
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

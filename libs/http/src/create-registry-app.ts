@@ -13,6 +13,16 @@ import { RegistryLogController } from './registry-log-controller';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** How the HTTP layer treats its peers. */
+export interface RegistryAppOptions {
+  /**
+   * Which peers may name the client in `X-Forwarded-For`: none, any, or these addresses and
+   * CIDR blocks (Fastify's `trustProxy`). The resulting `request.ip` is the client address
+   * that events record, so only a proxy that overwrites the header should be trusted.
+   */
+  readonly trustProxy: boolean | readonly string[];
+}
+
 /**
  * Creates the HTTP application of a registry module on Fastify. Bodies are never parsed by
  * the framework: uploads stream from the raw request, and manifests are read with a limit
@@ -21,10 +31,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createRegistryApp(
   rootModule: DynamicModule,
   logger: Logger,
+  options: RegistryAppOptions = { trustProxy: false },
 ): Promise<NestFastifyApplication> {
   const errors = new OciExceptionFilter(logger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    trustProxy:
+      typeof options.trustProxy === 'boolean' ? options.trustProxy : [...options.trustProxy],
     // Request lines come from the onResponse hook below, with Tidemark's level policy.
     logController: new RegistryLogController(logger),
     rewriteUrl: (request: IncomingMessage) => rewriteRegistryUrl(request.url ?? '/'),

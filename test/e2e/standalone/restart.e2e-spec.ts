@@ -3,11 +3,58 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, OciClient, sha256 } from '@tidemark/testing';
+import {
+  freePort,
+  OciClient,
+  OCTET_STREAM_HEADERS,
+  patternedBytes,
+  sha256,
+  withQuery,
+} from '@tidemark/testing';
 import { RegistryProcess } from '../../support/registry-process';
 
 // The standalone default, as `npm start` runs it: one process, embedded Postgres and
 // filesystem storage under the data directory.
+
+/** A blob uploaded in two chunks, the first before the restart and the second after. */
+const UPLOADED = patternedBytes(300_000, 7);
+const FIRST_CHUNK = UPLOADED.subarray(0, 120_000);
+const SECOND_CHUNK = UPLOADED.subarray(120_000);
+
+/** Starts an upload of UPLOADED and sends its first chunk; returns the session's Location. */
+async function startUpload(client: OciClient): Promise<string> {
+  const started = await client.request('POST', '/v2/team/app/blobs/uploads/');
+  assert.equal(started.status, 202);
+  const chunk = await client.request('PATCH', started.headers.get('location')!, {
+    headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': `0-${FIRST_CHUNK.length - 1}` },
+    body: FIRST_CHUNK,
+  });
+  assert.equal(chunk.status, 202);
+  assert.equal(chunk.headers.get('range'), `0-${FIRST_CHUNK.length - 1}`);
+  return chunk.headers.get('location')!;
+}
+
+/** Resumes the upload at `location` where its status says it stands, and completes it. */
+async function finishUpload(client: OciClient, location: string): Promise<void> {
+  const status = await client.request('GET', location);
+  assert.equal(status.status, 204);
+  assert.equal(status.headers.get('range'), `0-${FIRST_CHUNK.length - 1}`);
+  const end = UPLOADED.length - 1;
+  const chunk = await client.request('PATCH', status.headers.get('location')!, {
+    headers: { ...OCTET_STREAM_HEADERS, 'Content-Range': `${FIRST_CHUNK.length}-${end}` },
+    body: SECOND_CHUNK,
+  });
+  assert.equal(chunk.status, 202);
+  assert.equal(chunk.headers.get('range'), `0-${end}`);
+  const digest = sha256(UPLOADED);
+  const done = await client.request(
+    'PUT',
+    withQuery(chunk.headers.get('location')!, `digest=${digest}`),
+  );
+  assert.equal(done.status, 201);
+  assert.equal(done.headers.get('docker-content-digest'), digest);
+}
+
 describe('tidemark serve, standalone', () => {
   let workDir: string;
   let registry: RegistryProcess | undefined;
@@ -23,7 +70,7 @@ describe('tidemark serve, standalone', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it('keeps every blob, manifest and tag across a restart', async () => {
+  it('keeps every blob, manifest, tag and open upload across a restart', async () => {
     const options = {
       port: await freePort(),
       postgresPort: await freePort(),
@@ -36,6 +83,7 @@ describe('tidemark serve, standalone', () => {
       'v1',
       'survives',
     );
+    const upload = await startUpload(new OciClient(registry.url));
     await registry.stop();
 
     registry = await RegistryProcess.start(options);
@@ -49,5 +97,9 @@ describe('tidemark serve, standalone', () => {
       tags: string[];
     };
     assert.deepEqual(tags.tags, ['v1']);
+
+    await finishUpload(client, upload);
+    const uploaded = await client.request('GET', `/v2/team/app/blobs/${sha256(UPLOADED)}`);
+    assert.deepEqual(Buffer.from(await uploaded.arrayBuffer()), UPLOADED);
   });
 });

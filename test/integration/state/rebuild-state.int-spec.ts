@@ -19,8 +19,8 @@ import { rebuildState } from '../../../apps/cli/src/rebuild-state';
 
 // DESIGN: "State tables are a function of the event log: dropping them and replaying the log
 // must rebuild them exactly." A varied workload goes through a running registry over HTTP;
-// the state tables are then rebuilt from the log, in process and by the CLI, and must come
-// out equal to what the registry built as it went, row for row.
+// the state tables are then wrecked and rebuilt from the log, in process and by the CLI, and
+// must come out equal to what the registry built as it went, row for row.
 
 const APP = 'rebuild/app';
 const MIRROR = 'rebuild/mirror';
@@ -143,6 +143,21 @@ async function pushConditionally(
   );
 }
 
+/**
+ * Leaves the state tables wrong in two ways a rebuild must undo: everything the log built is
+ * gone, and rows that no event explains are there instead.
+ */
+async function corruptState(registry: TestRegistry): Promise<void> {
+  await registry.database.transaction(async (tx) => {
+    await tx.query(`TRUNCATE ${STATE_TABLES.join(', ')}`);
+    await tx.query("INSERT INTO repositories (name, created_at) VALUES ('rebuild/ghost', now())");
+    await tx.query(
+      "INSERT INTO tags (repository, tag, digest, updated_at) VALUES ($1, 'ghost', $2, now())",
+      [APP, sha256('no such manifest')],
+    );
+  });
+}
+
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   const main = join(__dirname, '../../../apps/cli/src/main.js');
   const env = { ...process.env, TIDEMARK_LOG_LEVEL: 'error' };
@@ -188,6 +203,9 @@ describe('rebuilding the state tables from the event log', () => {
   });
 
   it('rebuilds every table exactly with rebuildState', async () => {
+    await corruptState(registry);
+    assert.notDeepEqual(await snapshot(registry), built);
+
     const [{ count }] = await registry.database.query<{ count: string }>(
       'SELECT count(*) FROM events',
     );
@@ -196,6 +214,9 @@ describe('rebuilding the state tables from the event log', () => {
   });
 
   it('rebuilds every table exactly with the rebuild-state command', async () => {
+    await corruptState(registry);
+    assert.notDeepEqual(await snapshot(registry), built);
+
     const url = registry.config.database.url!;
     const { code, output } = await runCli(['rebuild-state', '--database-url', url]);
     assert.equal(code, 0, output);

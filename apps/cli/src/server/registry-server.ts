@@ -55,7 +55,9 @@ export async function startRegistryServer(
   try {
     await migrate(database);
     await prepareKafka(config);
-    app = await createRegistryApp(RegistryModule.forRoot(config, database, storage, log), log);
+    app = await createRegistryApp(RegistryModule.forRoot(config, database, storage, log), log, {
+      trustProxy: config.trustProxy,
+    });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await release();
