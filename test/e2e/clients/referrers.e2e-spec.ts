@@ -18,9 +18,8 @@ import { after, before, describe, it } from 'node:test';
 // raw GET; oras must not have fallen back to the referrers tag schema. `oras cp -r` copies
 // the image with its referrers to another repository; crane has no referrers option, so it
 // copies the image and then the referrer by digest; either way the referrers API of the
-// destination must list it. skopeo (1.9.3, and still in 1.x) knows nothing of referrers
-// and has no way to copy them, so it has no part here. The tests run in order and build on
-// one another.
+// destination must list it. skopeo 1.9.3 (Debian 12) knows nothing of referrers and has no
+// way to copy them, so it has no part here. The tests run in order and build on one another.
 
 const REPOSITORY = 'e2e/referrers/app';
 const ORAS_COPY = 'e2e/referrers/oras-copy';
