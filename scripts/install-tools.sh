@@ -7,7 +7,7 @@
 #   (a stamp file .cache/tools/bin/.<tool>.version records what was built).
 # - Go binaries go to <repo>/.cache/tools/bin (computed from this script's path);
 #   the default Go module and build caches are used, so they persist across runs.
-# - Debian packages: skopeo always; podman, buildah and nginx as well when
+# - Debian packages: skopeo, podman and buildah always; nginx as well when
 #   TIDEMARK_INSTALL_ALL=1. apt is not touched at all when they are already present.
 # - Quiet: build/apt output goes to .cache/tools/install.log and is shown only on failure.
 #
@@ -18,6 +18,8 @@ set -euo pipefail
 CRANE_VERSION="v0.22.1"          # github.com/google/go-containerregistry/cmd/crane
 ORAS_VERSION="v1.3.6"            # oras.land/oras/cmd/oras
 REGCTL_VERSION="v0.11.7"         # github.com/regclient/regclient/cmd/regctl
+HELM_VERSION="v3.22.0"           # helm.sh/helm/v3/cmd/helm
+COSIGN_VERSION="v2.6.5"          # github.com/sigstore/cosign/v2/cmd/cosign
 # OCI distribution-spec conformance suite (the module has no tags on the proxy;
 # this is the pseudo-version of main as of 2026-08-31, commit 97274622c111).
 CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
@@ -25,10 +27,12 @@ CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
 CRANE_PKG="github.com/google/go-containerregistry/cmd/crane"
 ORAS_PKG="oras.land/oras/cmd/oras"
 REGCTL_PKG="github.com/regclient/regclient/cmd/regctl"
+HELM_PKG="helm.sh/helm/v3/cmd/helm"
+COSIGN_PKG="github.com/sigstore/cosign/v2/cmd/cosign"
 CONFORMANCE_PKG="github.com/opencontainers/distribution-spec/conformance"
 
-APT_BASE_PKGS=(skopeo)
-APT_ALL_PKGS=(podman buildah nginx)
+APT_BASE_PKGS=(skopeo podman buildah)
+APT_ALL_PKGS=(nginx)
 # -----------------------------------------------------------------------------
 
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -111,6 +115,10 @@ go_tool() {
 go_tool crane "$CRANE_PKG" "$CRANE_VERSION" -ldflags "-s -w"
 go_tool oras "$ORAS_PKG" "$ORAS_VERSION" -ldflags "-s -w"
 go_tool regctl "$REGCTL_PKG" "$REGCTL_VERSION" -ldflags "-s -w"
+# helm prints, and sends as its User-Agent, the version set here (else only "v3.22").
+go_tool helm "$HELM_PKG" "$HELM_VERSION" \
+  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+go_tool cosign "$COSIGN_PKG" "$COSIGN_VERSION" -ldflags "-s -w"
 # The conformance module is a main package (newer versions replaced the old
 # "go test" suite with a program; "go test" still works but is deprecated), so
 # it builds straight into $TOOLS_BIN/conformance. main.Version is what the
@@ -119,7 +127,7 @@ go_tool conformance "$CONFORMANCE_PKG" "$CONFORMANCE_VERSION" \
   -ldflags "-s -w -X main.Version=$CONFORMANCE_VERSION"
 
 # Sanity check: each binary reports the module version it was built from.
-for name in crane oras regctl conformance; do
+for name in crane oras regctl helm cosign conformance; do
   if ! go version -m "$TOOLS_BIN/$name" >/dev/null 2>&1; then
     rm -f "$TOOLS_BIN/.$name.version"
     die "$TOOLS_BIN/$name is not a runnable Go binary (stamp removed; rerun)"
@@ -141,5 +149,6 @@ fi
 rm -f "$apt_log"
 
 if [[ "${TIDEMARK_TOOLS_VERBOSE:-0}" == "1" ]]; then
-  say "tools in $TOOLS_BIN: crane $CRANE_VERSION, oras $ORAS_VERSION, regctl $REGCTL_VERSION, conformance $CONFORMANCE_VERSION"
+  say "tools in $TOOLS_BIN: crane $CRANE_VERSION, oras $ORAS_VERSION, regctl $REGCTL_VERSION," \
+    "helm $HELM_VERSION, cosign $COSIGN_VERSION, conformance $CONFORMANCE_VERSION"
 fi

@@ -5,6 +5,7 @@ export * from './field-fixtures';
 export * from './registry-replica';
 export * from './tls-proxy';
 export * from './oci-layout';
+export * from './pulled-layout';
 export * from './registry-clients';
 export * from './run-tool';
 export * from './raw-request';

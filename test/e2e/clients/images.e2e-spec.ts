@@ -1,9 +1,9 @@
 import { repositoryStream } from '@tidemark/state';
 import {
+  assertPulledLayout,
   errorCode,
   OciClient,
   OciLayoutBuilder,
-  readLayout,
   RegistryClients,
   seededBytes,
   sha256,
@@ -18,15 +18,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 // A three-layer image of about 3 MB, built on disk as an OCI image layout, goes through the
-// real clients: pushed with skopeo, pulled back with crane and oras, copied between
-// repositories with skopeo and crane, listed, and deleted. Every digest a client reports or
-// writes must be the one built here. The tests run in order and build on one another.
-// skopeo runs with --preserve-digests: otherwise it gzips uncompressed layers on their way to
-// a registry, and the manifest it pushes is no longer the one built.
+// real clients: pushed from the layout by skopeo, crane and oras, each push pulled back into
+// a layout by another client, copied between repositories by all three, listed, and deleted.
+// Every digest a client reports or writes must be the one built here. The tests run in order
+// and build on one another. skopeo runs with --preserve-digests: otherwise it gzips
+// uncompressed layers on their way to a registry (and into an oci: layout), and the manifest
+// it writes is no longer the one built.
 
 const SOURCE = 'e2e/images/app';
+const CRANE_PUSH = 'e2e/images/crane-push';
+const ORAS_PUSH = 'e2e/images/oras-push';
 const SKOPEO_COPY = 'e2e/images/skopeo-copy';
 const CRANE_COPY = 'e2e/images/crane-copy';
+const ORAS_COPY = 'e2e/images/oras-copy';
 
 describe('a multi-layer image through real clients', () => {
   let registry: TestRegistry;
@@ -57,8 +61,17 @@ describe('a multi-layer image through real clients', () => {
     assert.equal(stdout.trim(), expected, `crane digest ${name}`);
   }
 
-  describe('skopeo copy from the layout', () => {
-    it('pushes the layout with the manifest digest it was built with', async () => {
+  /** Asserts that `name:v1` serves the exact manifest bytes built. */
+  async function assertManifestServed(name: string): Promise<void> {
+    await assertDigest(name, image.digest);
+    const { stdout } = await clients.crane('manifest', reference(name));
+    assert.equal(sha256(stdout), image.digest);
+  }
+
+  const assertPulled = (dir: string): Promise<void> => assertPulledLayout(dir, layout, image);
+
+  describe('pushing the layout', () => {
+    it('skopeo copy keeps the manifest digest it was built with', async () => {
       await clients.skopeo(
         'copy',
         '--preserve-digests',
@@ -66,39 +79,51 @@ describe('a multi-layer image through real clients', () => {
         `docker://${reference(SOURCE)}`,
       );
 
-      await assertDigest(SOURCE, image.digest);
-      const { stdout } = await clients.crane('manifest', reference(SOURCE));
-      assert.equal(sha256(stdout), image.digest);
+      await assertManifestServed(SOURCE);
+    });
+
+    it('crane push keeps the manifest digest it was built with', async () => {
+      await clients.crane('push', layout.dir, reference(CRANE_PUSH));
+
+      await assertManifestServed(CRANE_PUSH);
+    });
+
+    it('oras cp --from-oci-layout keeps the manifest digest it was built with', async () => {
+      await clients.oras('cp', '--from-oci-layout', `${layout.dir}:v1`, reference(ORAS_PUSH));
+
+      await assertManifestServed(ORAS_PUSH);
     });
   });
 
-  describe('crane pull --format oci', () => {
-    it('writes the manifest, config and every layer with the digests pushed', async () => {
+  // Each client pulls what another client pushed, so every push is checked byte for byte.
+  describe('pulling into a layout', () => {
+    it('crane pull --format oci writes every blob of the oras push with its digest', async () => {
       const pulled = join(workDir, 'crane-pull');
 
-      await clients.crane('pull', '--format', 'oci', reference(SOURCE), pulled);
+      await clients.crane('pull', '--format', 'oci', reference(ORAS_PUSH), pulled);
 
-      const contents = await readLayout(pulled);
-      assert.deepEqual(
-        contents.manifests.map((manifest) => manifest.digest),
-        [image.digest],
-      );
-      assert.deepEqual(contents.blobDigests, await layout.digestsReachableFrom(image));
+      await assertPulled(pulled);
     });
-  });
 
-  describe('oras cp --to-oci-layout', () => {
-    it('writes the manifest, config and every layer with the digests pushed', async () => {
+    it('oras cp --to-oci-layout writes every blob of the skopeo push with its digest', async () => {
       const pulled = join(workDir, 'oras-pull');
 
       await clients.oras('cp', '--to-oci-layout', reference(SOURCE), `${pulled}:v1`);
 
-      const contents = await readLayout(pulled);
-      assert.deepEqual(
-        contents.manifests.map((manifest) => manifest.digest),
-        [image.digest],
+      await assertPulled(pulled);
+    });
+
+    it('skopeo copy to oci: writes every blob of the crane push with its digest', async () => {
+      const pulled = join(workDir, 'skopeo-pull');
+
+      await clients.skopeo(
+        'copy',
+        '--preserve-digests',
+        `docker://${reference(CRANE_PUSH)}`,
+        `oci:${pulled}:v1`,
       );
-      assert.deepEqual(contents.blobDigests, await layout.digestsReachableFrom(image));
+
+      await assertPulled(pulled);
     });
   });
 
@@ -111,7 +136,7 @@ describe('a multi-layer image through real clients', () => {
         `docker://${reference(SKOPEO_COPY)}`,
       );
 
-      await assertDigest(SKOPEO_COPY, image.digest);
+      await assertManifestServed(SKOPEO_COPY);
     });
   });
 
@@ -139,10 +164,15 @@ describe('a multi-layer image through real clients', () => {
 
       await clients.crane('pull', '--format', 'oci', reference(CRANE_COPY), pulled);
 
-      assert.deepEqual(
-        (await readLayout(pulled)).blobDigests,
-        await layout.digestsReachableFrom(image),
-      );
+      await assertPulled(pulled);
+    });
+  });
+
+  describe('oras cp between repositories', () => {
+    it('copies the image to another repository under the same digest', async () => {
+      await clients.oras('cp', reference(CRANE_PUSH), reference(ORAS_COPY));
+
+      await assertManifestServed(ORAS_COPY);
     });
   });
 
@@ -150,7 +180,8 @@ describe('a multi-layer image through real clients', () => {
     it('list every repository pushed to', async () => {
       const { stdout } = await clients.crane('catalog', registry.host);
 
-      assert.deepEqual(lines(stdout), [SOURCE, CRANE_COPY, SKOPEO_COPY]);
+      const pushedTo = [SOURCE, CRANE_PUSH, ORAS_PUSH, SKOPEO_COPY, CRANE_COPY, ORAS_COPY];
+      assert.deepEqual(lines(stdout), pushedTo.sort());
     });
 
     it('list the tags of a repository, including one added by crane tag', async () => {
@@ -184,8 +215,9 @@ describe('a multi-layer image through real clients', () => {
     });
 
     it('leaves the other repositories holding the same manifest untouched', async () => {
-      await assertDigest(SOURCE, image.digest);
-      await assertDigest(CRANE_COPY, image.digest);
+      for (const name of [SOURCE, CRANE_PUSH, ORAS_PUSH, CRANE_COPY, ORAS_COPY]) {
+        await assertDigest(name, image.digest);
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 import {
+  assertPulledLayout,
   OciLayoutBuilder,
-  readLayout,
   RegistryClients,
   sha256,
   startTestRegistry,
@@ -13,15 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-// An OCI image index of two tiny images, linux/amd64 and linux/arm64, built on disk. Three
-// clients push it whole (skopeo copy --all, crane push, regctl image copy); each push must
-// keep the index digest, and each client must resolve each platform to its own manifest.
+// An OCI image index of two tiny images, linux/amd64 and linux/arm64, built on disk. Four
+// clients push it whole (skopeo copy --all, crane push, oras cp, regctl image copy); each
+// push must keep the index digest, and each client must resolve each platform to its own
+// manifest. skopeo, crane and oras then pull it whole into a layout and copy it whole to
+// another repository, each working on another client's push. The tests run in order.
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 const PUSHED_BY = {
   skopeo: 'e2e/index/skopeo',
   crane: 'e2e/index/crane',
+  oras: 'e2e/index/oras',
   regctl: 'e2e/index/regctl',
+} as const;
+const COPIED_BY = {
+  skopeo: 'e2e/index/skopeo-copy',
+  crane: 'e2e/index/crane-copy',
+  oras: 'e2e/index/oras-copy',
 } as const;
 
 describe('a two-platform image index through real clients', () => {
@@ -71,6 +79,12 @@ describe('a two-platform image index through real clients', () => {
       await assertIndexServed(PUSHED_BY.crane);
     });
 
+    it('oras cp --from-oci-layout keeps the index digest', async () => {
+      await clients.oras('cp', '--from-oci-layout', `${layout.dir}:v1`, reference(PUSHED_BY.oras));
+
+      await assertIndexServed(PUSHED_BY.oras);
+    });
+
     it('regctl image copy keeps the index digest', async () => {
       await clients.regctl(
         'image',
@@ -115,16 +129,69 @@ describe('a two-platform image index through real clients', () => {
           pulled,
         );
 
-        const contents = await readLayout(pulled);
-        assert.deepEqual(
-          contents.manifests.map((manifest) => manifest.digest),
-          [image.digest],
-        );
-        assert.deepEqual(contents.blobDigests, await layout.digestsReachableFrom(image));
+        await assertPulledLayout(pulled, layout, image);
         const config = await readConfig(pulled, image.digest);
         assert.equal(`${config.os}/${config.architecture}`, platform);
       });
     }
+  });
+
+  describe('pulling the whole index into a layout', () => {
+    it('skopeo copy --all writes the index and every blob of the crane push', async () => {
+      const pulled = join(workDir, 'skopeo-pull');
+
+      await clients.skopeo(
+        'copy',
+        '--all',
+        '--preserve-digests',
+        `docker://${reference(PUSHED_BY.crane)}`,
+        `oci:${pulled}:v1`,
+      );
+
+      await assertPulledLayout(pulled, layout, index);
+    });
+
+    it('crane pull --format oci writes the index and every blob of the oras push', async () => {
+      const pulled = join(workDir, 'crane-pull');
+
+      await clients.crane('pull', '--format', 'oci', reference(PUSHED_BY.oras), pulled);
+
+      await assertPulledLayout(pulled, layout, index);
+    });
+
+    it('oras cp --to-oci-layout writes the index and every blob of the skopeo push', async () => {
+      const pulled = join(workDir, 'oras-pull');
+
+      await clients.oras('cp', '--to-oci-layout', reference(PUSHED_BY.skopeo), `${pulled}:v1`);
+
+      await assertPulledLayout(pulled, layout, index);
+    });
+  });
+
+  describe('copying the whole index to another repository', () => {
+    it('skopeo copy --all keeps the index digest and both platform manifests', async () => {
+      await clients.skopeo(
+        'copy',
+        '--all',
+        '--preserve-digests',
+        `docker://${reference(PUSHED_BY.regctl)}`,
+        `docker://${reference(COPIED_BY.skopeo)}`,
+      );
+
+      await assertIndexServed(COPIED_BY.skopeo);
+    });
+
+    it('crane copy keeps the index digest and both platform manifests', async () => {
+      await clients.crane('copy', reference(PUSHED_BY.skopeo), reference(COPIED_BY.crane));
+
+      await assertIndexServed(COPIED_BY.crane);
+    });
+
+    it('oras cp -r keeps the index digest and both platform manifests', async () => {
+      await clients.oras('cp', '-r', reference(PUSHED_BY.crane), reference(COPIED_BY.oras));
+
+      await assertIndexServed(COPIED_BY.oras);
+    });
   });
 
   /** Asserts that `name:v1` serves the index's exact bytes, and holds both its children. */

@@ -1,6 +1,6 @@
 import {
+  assertPulledLayout,
   OciLayoutBuilder,
-  readLayout,
   RegistryClients,
   sha256OfFile,
   startRecordingProxy,
@@ -19,11 +19,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 // One image whose only layer is 300 MB of random (incompressible) bytes, pushed by real
-// clients in each way clients upload: one streamed PATCH (skopeo), one monolithic PUT
+// clients in each way clients upload: one streamed PATCH (skopeo, crane), one monolithic PUT
 // (oras), and PATCH chunks with Content-Range (regctl). A recording proxy between client and
-// registry shows how each upload actually went over the wire. Each push is pulled back by
-// another client and the layer's sha256 checked. The layer is generated once for the suite;
-// each pulled copy is deleted as soon as it is checked, to keep disk use near 1 GB.
+// registry shows how each upload actually went over the wire. skopeo, crane and oras each
+// copy their push to another repository of the same registry (a cross-repository mount, so
+// the layer is not sent again), and another client pulls the copy back, so one pull checks
+// both byte for byte. The layer is generated once for the suite; each pulled copy is deleted
+// as soon as it is checked. Disk use peaks under 2 GB: the layout, four registries, a pull.
 
 const LAYER_BYTES = 300 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024 * 1024;
@@ -34,6 +36,8 @@ interface UploadTarget {
   readonly registry: TestRegistry;
   readonly proxy: RecordingProxy;
   readonly clients: RegistryClients;
+  /** Returns `<proxy host>/<name>:v1`. */
+  reference(name: string): string;
 }
 
 describe('an image with a 300 MB random layer', () => {
@@ -56,21 +60,27 @@ describe('an image with a 300 MB random layer', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
+  /** Asserts the layout pulled into `dir` holds the image, then deletes it. */
+  async function assertPulledAndRemove(dir: string): Promise<void> {
+    await assertPulledLayout(dir, layout, image);
+    await rm(dir, { recursive: true });
+  }
+
   // Each way of uploading gets a registry of its own: clients mount a blob the registry
   // already holds instead of uploading it (regctl even without `from`), which would skip
   // the very upload under test.
 
   describe('pushed by skopeo as one streamed PATCH', () => {
     const target = useFreshRegistry();
+    const pushed = 'e2e/large/streamed';
+    const copied = 'e2e/large/streamed-copy';
 
     it('sends the whole layer in one PATCH without Content-Range, then an empty PUT', async () => {
-      const destination = `docker://${target.proxy.host}/e2e/large/streamed:${TAG}`;
-
       await target.clients.skopeo(
         'copy',
         '--preserve-digests',
         `oci:${layout.dir}:${TAG}`,
-        destination,
+        `docker://${target.reference(pushed)}`,
       );
 
       assert.deepEqual(uploadOf(target.proxy.requests, layer.descriptor.digest), [
@@ -79,36 +89,92 @@ describe('an image with a 300 MB random layer', () => {
       ]);
     });
 
-    it('is pulled back by regctl with the digests pushed', async () => {
-      const pulled = join(workDir, 'regctl-pull');
-      const source = `${target.proxy.host}/e2e/large/streamed:${TAG}`;
-
-      await target.clients.regctl('image', 'copy', source, `ocidir://${pulled}:${TAG}`);
-
-      assert.deepEqual(
-        (await readLayout(pulled)).blobDigests,
-        await layout.digestsReachableFrom(image),
+    it('is copied by skopeo to another repository under the same digest, mounting the layer', async () => {
+      await target.clients.skopeo(
+        'copy',
+        '--preserve-digests',
+        `docker://${target.reference(pushed)}`,
+        `docker://${target.reference(copied)}`,
       );
-      await rm(pulled, { recursive: true });
+
+      await assertCopiedByMount(target, copied);
+    });
+
+    it('is pulled back from the copy by regctl with the digests pushed', async () => {
+      const pulled = join(workDir, 'regctl-pull');
+
+      await target.clients.regctl(
+        'image',
+        'copy',
+        target.reference(copied),
+        `ocidir://${pulled}:${TAG}`,
+      );
+
+      await assertPulledAndRemove(pulled);
+    });
+  });
+
+  describe('pushed by crane as one streamed PATCH', () => {
+    const target = useFreshRegistry();
+    const pushed = 'e2e/large/crane';
+    const copied = 'e2e/large/crane-copy';
+
+    it('sends the whole layer in one PATCH without Content-Range, then an empty PUT', async () => {
+      await target.clients.crane('push', layout.dir, target.reference(pushed));
+
+      assert.deepEqual(uploadOf(target.proxy.requests, layer.descriptor.digest), [
+        `PATCH ${layer.descriptor.size}`,
+        'PUT 0',
+      ]);
+    });
+
+    it('is copied by crane to another repository under the same digest, mounting the layer', async () => {
+      await target.clients.crane('copy', target.reference(pushed), target.reference(copied));
+
+      await assertCopiedByMount(target, copied);
+    });
+
+    it('is pulled back from the copy by skopeo into an oci: layout with the digests pushed', async () => {
+      const pulled = join(workDir, 'skopeo-pull');
+
+      await target.clients.skopeo(
+        'copy',
+        '--preserve-digests',
+        `docker://${target.reference(copied)}`,
+        `oci:${pulled}:${TAG}`,
+      );
+
+      await assertPulledAndRemove(pulled);
     });
   });
 
   describe('pushed by oras as one monolithic PUT', () => {
     const target = useFreshRegistry();
+    const pushed = 'e2e/large/monolithic';
+    const copied = 'e2e/large/monolithic-copy';
 
     it('sends the whole layer in the closing PUT and no PATCH', async () => {
-      const destination = `${target.proxy.host}/e2e/large/monolithic:${TAG}`;
-
-      await target.clients.oras('cp', '--from-oci-layout', `${layout.dir}:${TAG}`, destination);
+      await target.clients.oras(
+        'cp',
+        '--from-oci-layout',
+        `${layout.dir}:${TAG}`,
+        target.reference(pushed),
+      );
 
       assert.deepEqual(uploadOf(target.proxy.requests, layer.descriptor.digest), [
         `PUT ${layer.descriptor.size}`,
       ]);
     });
 
-    it('is pulled back by oras blob fetch with the same sha256', async () => {
+    it('is copied by oras to another repository under the same digest, mounting the layer', async () => {
+      await target.clients.oras('cp', target.reference(pushed), target.reference(copied));
+
+      await assertCopiedByMount(target, copied);
+    });
+
+    it('is pulled back from the copy by oras blob fetch with the same sha256', async () => {
       const pulled = join(workDir, 'oras-blob');
-      const blob = `${target.proxy.host}/e2e/large/monolithic@${layer.descriptor.digest}`;
+      const blob = `${target.proxy.host}/${copied}@${layer.descriptor.digest}`;
 
       await target.clients.oras('blob', 'fetch', '--output', pulled, blob);
 
@@ -134,7 +200,7 @@ describe('an image with a 300 MB random layer', () => {
         'image',
         'copy',
         `ocidir://${layout.dir}:${TAG}`,
-        `${proxy.host}/e2e/large/chunked:${TAG}`,
+        target.reference('e2e/large/chunked'),
       );
 
       assert.deepEqual(uploadOf(proxy.requests, layer.descriptor.digest), [
@@ -150,24 +216,43 @@ describe('an image with a 300 MB random layer', () => {
         'pull',
         '--format',
         'oci',
-        `${target.proxy.host}/e2e/large/chunked:${TAG}`,
+        target.reference('e2e/large/chunked'),
         pulled,
       );
 
-      const contents = await readLayout(pulled);
-      assert.deepEqual(
-        contents.manifests.map((manifest) => manifest.digest),
-        [image.digest],
-      );
-      assert.deepEqual(contents.blobDigests, await layout.digestsReachableFrom(image));
-      await rm(pulled, { recursive: true });
+      await assertPulledAndRemove(pulled);
     });
   });
+
+  /**
+   * Asserts that `repository:v1` serves the image, and that the copy mounted the layer from
+   * where it was pushed (one `POST ?mount=` answered 201) instead of sending its bytes again.
+   */
+  async function assertCopiedByMount(target: UploadTarget, repository: string): Promise<void> {
+    const { stdout: digest } = await target.clients.crane('digest', target.reference(repository));
+    assert.equal(digest.trim(), image.digest);
+    const toCopy = target.proxy.requests.filter((request) =>
+      request.url.startsWith(`/v2/${repository}/`),
+    );
+    const mounts = toCopy.filter(
+      (request) =>
+        request.method === 'POST' &&
+        decodeURIComponent(request.url).includes(`mount=${layer.descriptor.digest}`),
+    );
+    assert.deepEqual(
+      mounts.map((request) => request.status),
+      [201],
+    );
+    const bytesSent = toCopy.reduce((sum, request) => sum + request.bodyBytes, 0);
+    assert.ok(bytesSent < layer.descriptor.size, `${bytesSent} bytes sent to ${repository}`);
+  }
 });
 
 /** Starts, for the enclosing describe, a fresh registry behind a recording proxy. */
 function useFreshRegistry(): UploadTarget {
-  const target = {} as { -readonly [Key in keyof UploadTarget]: UploadTarget[Key] };
+  const target = {
+    reference: (name: string) => `${target.proxy.host}/${name}:${TAG}`,
+  } as { -readonly [Key in keyof UploadTarget]: UploadTarget[Key] };
   before(async () => {
     target.registry = await startTestRegistry();
     target.proxy = await startRecordingProxy(target.registry.url);

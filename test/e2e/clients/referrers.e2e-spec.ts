@@ -15,10 +15,15 @@ import { after, before, describe, it } from 'node:test';
 
 // An SBOM attached to an image with `oras attach`: a manifest whose `subject` is the image.
 // oras must find it through the referrers API (DS v1.1 "Listing Referrers"), and so must a
-// raw GET; oras must not have fallen back to the referrers tag schema. The tests run in
-// order and build on one another.
+// raw GET; oras must not have fallen back to the referrers tag schema. `oras cp -r` copies
+// the image with its referrers to another repository; crane has no referrers option, so it
+// copies the image and then the referrer by digest; either way the referrers API of the
+// destination must list it. skopeo 1.9.3 (Debian 12) knows nothing of referrers and has no
+// way to copy them, so it has no part here. The tests run in order and build on one another.
 
 const REPOSITORY = 'e2e/referrers/app';
+const ORAS_COPY = 'e2e/referrers/oras-copy';
+const CRANE_COPY = 'e2e/referrers/crane-copy';
 const SBOM_TYPE = 'application/vnd.example.sbom.v1';
 const SBOM = JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'tidemark-e2e', packages: [] });
 
@@ -135,7 +140,7 @@ describe('an artifact attached to an image, found through the referrers API', ()
       assert.equal(response.headers.get('content-type'), 'application/vnd.oci.image.index.v1+json');
       const body = (await response.json()) as { mediaType: string; manifests: ContentDescriptor[] };
       assert.equal(body.mediaType, 'application/vnd.oci.image.index.v1+json');
-      const artifact = await fetchManifestBytes(artifactDigest);
+      const artifact = await fetchManifestBytes(REPOSITORY, artifactDigest);
       assert.deepEqual(
         body.manifests.map(({ mediaType, digest, size, artifactType }) => ({
           mediaType,
@@ -184,6 +189,39 @@ describe('an artifact attached to an image, found through the referrers API', ()
     });
   });
 
+  describe('oras cp -r to another repository', () => {
+    it('copies the image under its digest with the referrer, which the referrers API lists', async () => {
+      await clients.oras('cp', '-r', `${registry.host}/${REPOSITORY}:v1`, reference(ORAS_COPY));
+
+      const { stdout } = await clients.crane('digest', reference(ORAS_COPY));
+      assert.equal(stdout.trim(), image.digest);
+      assert.deepEqual(await referrersOf(ORAS_COPY), [artifactDigest]);
+    });
+
+    it('copies the referrer byte for byte, without a fallback tag', async () => {
+      const copied = await fetchManifestBytes(ORAS_COPY, artifactDigest);
+
+      assert.equal(sha256(copied), artifactDigest);
+      const { stdout } = await clients.crane('ls', `${registry.host}/${ORAS_COPY}`);
+      assert.deepEqual(stdout.split('\n').filter(Boolean), ['v1']);
+    });
+  });
+
+  describe('crane copy of the image, then of the referrer by digest', () => {
+    it('makes the referrers API of the destination list the referrer', async () => {
+      await clients.crane('copy', `${registry.host}/${REPOSITORY}:v1`, reference(CRANE_COPY));
+      assert.deepEqual(await referrersOf(CRANE_COPY), []);
+
+      await clients.crane(
+        'copy',
+        `${registry.host}/${REPOSITORY}@${artifactDigest}`,
+        `${registry.host}/${CRANE_COPY}@${artifactDigest}`,
+      );
+
+      assert.deepEqual(await referrersOf(CRANE_COPY), [artifactDigest]);
+    });
+  });
+
   describe('oras manifest delete', () => {
     it('removes the artifact from the referrers of the image', async () => {
       await clients.oras(
@@ -196,10 +234,25 @@ describe('an artifact attached to an image, found through the referrers API', ()
       const { stdout } = await clients.oras('discover', '--format', 'json', subject());
       assert.deepEqual((JSON.parse(stdout) as DiscoverOutput).referrers, []);
     });
+
+    it('leaves the copies of the artifact in the other repositories listed', async () => {
+      assert.deepEqual(await referrersOf(ORAS_COPY), [artifactDigest]);
+      assert.deepEqual(await referrersOf(CRANE_COPY), [artifactDigest]);
+    });
   });
 
-  async function fetchManifestBytes(digest: string): Promise<Buffer> {
-    const response = await client.request('GET', `/v2/${REPOSITORY}/manifests/${digest}`, {
+  const reference = (name: string): string => `${registry.host}/${name}:v1`;
+
+  /** Returns the digests the referrers API lists for the image in `repository`. */
+  async function referrersOf(repository: string): Promise<string[]> {
+    const response = await client.request('GET', `/v2/${repository}/referrers/${image.digest}`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { manifests: ContentDescriptor[] };
+    return body.manifests.map((manifest) => manifest.digest);
+  }
+
+  async function fetchManifestBytes(repository: string, digest: string): Promise<Buffer> {
+    const response = await client.request('GET', `/v2/${repository}/manifests/${digest}`, {
       headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
     });
     assert.equal(response.status, 200);
@@ -209,7 +262,7 @@ describe('an artifact attached to an image, found through the referrers API', ()
   async function fetchManifest(
     digest: string,
   ): Promise<{ artifactType?: string; subject?: { digest: string; size: number } }> {
-    return JSON.parse((await fetchManifestBytes(digest)).toString('utf8')) as {
+    return JSON.parse((await fetchManifestBytes(REPOSITORY, digest)).toString('utf8')) as {
       artifactType?: string;
       subject?: { digest: string; size: number };
     };
