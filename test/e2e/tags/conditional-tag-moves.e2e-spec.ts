@@ -78,6 +78,7 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
 
     const stale = await put('prod', manifests[3]!, { 'If-Match': current });
     assert.equal(stale.status, 412);
+    assert.equal(stale.headers.get('etag'), moved.headers.get('etag'));
     const head = await client.request('HEAD', '/v2/team/promote/manifests/prod');
     assert.equal(head.headers.get('etag'), moved.headers.get('etag'));
     const [movedEvent] = await registry.database.query<{ payload: { condition: unknown } }>(
@@ -85,6 +86,16 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
       [moved.headers.get('docker-content-digest')],
     );
     assert.deepEqual(movedEvent!.payload.condition, { ifMatch: [current.slice(1, -1)] });
+  });
+
+  it('refuses If-Match with a weak entity tag, which never matches strongly', async () => {
+    const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get(
+      'etag',
+    )!;
+    const weak = await put('prod', manifests[3]!, { 'If-Match': `W/${current}` });
+    assert.equal(weak.status, 412);
+    const head = await client.request('HEAD', '/v2/team/promote/manifests/prod');
+    assert.equal(head.headers.get('etag'), current);
   });
 
   it('refuses If-Match on a tag that does not exist', async () => {
@@ -109,6 +120,7 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
     const current = (await client.request('HEAD', '/v2/team/promote/manifests/prod')).headers.get(
       'etag',
     )!;
+    const refusedBefore = (await refusals('prod')).length;
     const racers = manifests.slice(6, 12);
     const responses = await Promise.all(
       racers.map((manifest) => put('prod', manifest, { 'If-Match': current })),
@@ -117,6 +129,7 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
     const winners = responses.filter((response) => response.status === 201);
     assert.equal(winners.length, 1);
     assert.ok(responses.every((response) => response.status === 201 || response.status === 412));
+    assert.equal((await refusals('prod')).length - refusedBefore, racers.length - 1);
     const head = await client.request('HEAD', '/v2/team/promote/manifests/prod');
     assert.equal(head.headers.get('etag'), winners[0]!.headers.get('etag'));
 
@@ -129,5 +142,26 @@ describe('PUT /v2/:name/manifests/:tag with If-Match / If-None-Match', () => {
       assert.equal(moves[index]!.payload.previousDigest, moves[index - 1]!.payload.digest);
     }
     assert.equal(`"${moves.at(-1)!.payload.digest}"`, head.headers.get('etag'));
+  });
+
+  it('lets exactly one of many racing creates with If-None-Match: * win', async () => {
+    const racers = manifests.slice(6, 12);
+    const responses = await Promise.all(
+      racers.map((manifest) => put('canary', manifest, { 'If-None-Match': '*' })),
+    );
+
+    const winners = responses.filter((response) => response.status === 201);
+    assert.equal(winners.length, 1);
+    assert.ok(responses.every((response) => response.status === 201 || response.status === 412));
+    assert.equal((await refusals('canary')).length, racers.length - 1);
+    const moves = await registry.database.query<{ payload: { previousDigest: string | null } }>(
+      "SELECT payload FROM events WHERE type = 'TagMoved' AND payload->>'tag' = 'canary'",
+    );
+    assert.deepEqual(
+      moves.map((move) => move.payload.previousDigest),
+      [null],
+    );
+    const head = await client.request('HEAD', '/v2/team/promote/manifests/canary');
+    assert.equal(head.headers.get('etag'), winners[0]!.headers.get('etag'));
   });
 });

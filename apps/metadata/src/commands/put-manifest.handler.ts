@@ -54,7 +54,7 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
       this.database.transaction((tx) => this.record(tx, command, manifest, { tags, condition })),
     );
     if (refusals.length > 0) {
-      throw new PreconditionFailedError({ tags: refusals });
+      throw preconditionFailed(refusals);
     }
 
     const headers: Record<string, string> = {
@@ -145,6 +145,16 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
 interface TagRefusal {
   readonly tag: string;
   readonly currentDigest: Digest | null;
+}
+
+/** The 412 for `refusals`; with one tag refused, its current digest is the ETag too. */
+function preconditionFailed(refusals: readonly TagRefusal[]): PreconditionFailedError {
+  const error = new PreconditionFailedError({ tags: refusals });
+  const [only] = refusals;
+  if (refusals.length === 1 && only!.currentDigest !== null) {
+    error.headers['ETag'] = `"${only!.currentDigest}"`;
+  }
+  return error;
 }
 
 function refusedMoves(

@@ -26,16 +26,14 @@ export function parseTagCondition(
   if (ifMatch === undefined) {
     return undefined;
   }
-  const tags = ifMatch.split(',').map((entry) =>
-    entry
-      .trim()
-      .replace(/^W\//, '')
-      .replace(/^"(.*)"$/, '$1'),
-  );
+  const entries = ifMatch.split(',').map((entry) => entry.trim());
+  const tags = entries.map((entry) => entry.replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
   if (!tags.every((tag) => tag === '*' || isDigest(tag))) {
     throw new ManifestInvalidError({ ifMatch, reason: 'If-Match takes quoted digests or *' });
   }
-  return { ifMatch: tags as (Digest | '*')[] };
+  // If-Match compares strongly (RFC 9110 section 13.1.1): a weak tag never matches.
+  const strong = tags.filter((_, index) => !entries[index]!.startsWith('W/'));
+  return { ifMatch: strong as (Digest | '*')[] };
 }
 
 /** Returns true when a tag that now points at `current` (undefined: no such tag) may move. */
