@@ -16,3 +16,4 @@ export * from './free-port';
 export * from './captured-logs';
 export * from './background-pusher';
 export * from './projection-checks';
+export * from './wait-until';

@@ -24,13 +24,36 @@ export function toDriverError(error: unknown, path: string): unknown {
   return error;
 }
 
-/** Whether a failed request may succeed when sent again: not when the request is at fault. */
+// Connection failures Node reports; the request may well succeed on a fresh connection.
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Whether a failed request may succeed when sent again: a 5xx, throttling, a timeout or a
+ * dropped connection. Not when the request is at fault, and not for an error that never
+ * reached the store (a bug here is not cured by sending again).
+ */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof PathNotFoundError) {
-    return false;
+  if (error instanceof StorageUnavailableError) {
+    return true;
   }
   const status = statusOf(error);
-  return status === undefined || status >= 500 || status === 408 || status === 429;
+  if (status !== undefined) {
+    return status >= 500 || status === 408 || status === 429;
+  }
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  return (
+    (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout'
+  );
 }
 
 /** Says in a few words why a bucket did not answer, for an operator reading a start-up error. */

@@ -19,13 +19,15 @@ import {
   type RecordingProxy,
   type S3Server,
   type TestRegistry,
+  waitUntil,
 } from '@tidemark/testing';
 import { strict as assert } from 'node:assert';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { checkStorage } from '../../../apps/cli/src/server/create-storage';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkStorage, scheduleStorageTidyUp } from '../../../apps/cli/src/server/create-storage';
 
 // A standalone registry on S3 storage (S3Proxy), driven over HTTP as clients drive it. The
 // part size is S3's 5 MiB minimum, which S3Proxy enforces, so that blobs of a few tens of
@@ -250,6 +252,25 @@ describe('a registry on S3 storage', () => {
       assert.equal((await uploadsUnder(prefix)).length, 1, 'a fresh upload is kept');
       await checkStorage(registry.config, log, new Date(Date.now() + 25 * 60 * 60 * 1000));
       assert.deepEqual(await uploadsUnder(prefix), []);
+    });
+
+    it('keeps aborting multipart uploads as they turn a day old, while it runs', async () => {
+      const prefix = registry.config.storage.s3.prefix;
+      const key = `${prefix}/uploads/${randomUUID()}/chunks/left-by-a-later-crash`;
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }));
+      let now = new Date();
+      const stop = scheduleStorageTidyUp(registry.config, pino({ level: 'silent' }), {
+        intervalMs: 50,
+        now: () => now,
+      });
+      try {
+        await sleep(300);
+        assert.equal((await uploadsUnder(prefix)).length, 1, 'a fresh upload is kept');
+        now = new Date(Date.now() + 25 * 60 * 60 * 1000);
+        await waitUntil(async () => (await uploadsUnder(prefix)).length === 0, 'aborted');
+      } finally {
+        stop();
+      }
     });
 
     async function uploadsUnder(prefix: string): Promise<string[]> {

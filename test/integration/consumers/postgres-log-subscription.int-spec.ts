@@ -11,7 +11,7 @@ import {
   type EventConsumer,
   type RecordedEvent,
 } from '@tidemark/eventstore';
-import { captureLogs, createTestDatabase } from '@tidemark/testing';
+import { captureLogs, createTestDatabase, waitUntil } from '@tidemark/testing';
 
 const TEST_CONNECTIONS = 'subscription-test-admin';
 
@@ -25,14 +25,6 @@ class RecordingConsumer implements EventConsumer {
   }
 
   async reset(): Promise<void> {}
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
-    await delay(50);
-  }
 }
 
 describe(PostgresLogSubscription.name, () => {
@@ -109,15 +101,15 @@ describe(PostgresLogSubscription.name, () => {
     try {
       sut.start();
       const first = await appendEvent();
-      await until(() => consumer.received.has(first), 'the first event is delivered');
+      await waitUntil(() => consumer.received.has(first), 'the first event is delivered');
       const [holder] = await lockHolders(consumer);
       assert.ok(holder !== undefined, 'the leader holds its lock');
 
       await admin.query('SELECT pg_terminate_backend($1)', [holder]);
 
       const second = await appendEvent();
-      await until(() => consumer.received.has(second), 'an event after the loss is delivered');
-      await until(async () => (await lockHolders(consumer)).length === 1, 'the lock is held');
+      await waitUntil(() => consumer.received.has(second), 'an event after the loss is delivered');
+      await waitUntil(async () => (await lockHolders(consumer)).length === 1, 'the lock is held');
       assert.notEqual((await lockHolders(consumer))[0], holder);
       assert.ok(logs.withMessage('consumer lock connection failed').length > 0);
       assert.deepEqual(unhandled, []);
@@ -134,18 +126,18 @@ describe(PostgresLogSubscription.name, () => {
     try {
       leader.start();
       const first = await appendEvent();
-      await until(() => consumer.received.has(first), 'the leader delivers');
+      await waitUntil(() => consumer.received.has(first), 'the leader delivers');
       standby.start();
       await delay(300);
 
       assert.ok((await terminateBackends()) >= 2, 'the lock and standby connections were cut');
 
       const later = await Promise.all([appendEvent(), appendEvent(), appendEvent()]);
-      await until(() => later.every((id) => consumer.received.has(id)), 'later events arrive');
+      await waitUntil(() => later.every((id) => consumer.received.has(id)), 'later events arrive');
       assert.equal((await lockHolders(consumer)).length, 1);
       await leader.stop();
       const last = await appendEvent();
-      await until(() => consumer.received.has(last), 'the remaining one delivers alone');
+      await waitUntil(() => consumer.received.has(last), 'the remaining one delivers alone');
       assert.deepEqual(unhandled, []);
     } finally {
       await Promise.all([leader.stop(), standby.stop()]);

@@ -38,9 +38,8 @@ function createDriver(config: TidemarkConfig): StorageDriver {
 /**
  * Checks at start-up that the configured storage answers, and tidies what dead processes
  * left there. For S3: a HeadBucket, which throws when the bucket cannot be reached, so a
- * wrong endpoint, bucket or credential stops start-up instead of the first push; then it
- * aborts multipart uploads begun more than a day before `now`. A failed tidy-up is logged,
- * not fatal.
+ * wrong endpoint, bucket or credential stops start-up instead of the first push; then
+ * `abortStaleUploads`. A failed tidy-up is logged, not fatal.
  */
 export async function checkStorage(
   config: TidemarkConfig,
@@ -53,16 +52,55 @@ export async function checkStorage(
   const driver = new S3Driver(s3DriverOptions(config));
   try {
     await driver.checkBucket(BUCKET_CHECK_TIMEOUT_MS);
-    const olderThan = new Date(now.getTime() - STALE_MULTIPART_UPLOAD_MS);
-    const aborted = await driver.abortStaleMultipartUploads(olderThan).catch((error: unknown) => {
-      log.warn({ err: error }, 'stale multipart uploads not aborted');
-      return 0;
-    });
-    if (aborted > 0) {
-      log.info({ aborted }, 'stale multipart uploads aborted');
-    }
+    await abortStaleUploads(driver, log, now);
   } finally {
     driver.close();
+  }
+}
+
+/** When and against which clock `scheduleStorageTidyUp` runs; tests pass their own. */
+export interface TidyUpSchedule {
+  readonly intervalMs: number;
+  readonly now: () => Date;
+}
+
+const EVERY_SIX_HOURS: TidyUpSchedule = { intervalMs: 6 * 60 * 60 * 1000, now: () => new Date() };
+
+/**
+ * Repeats the tidy-up of `checkStorage` while the process runs, so a registry that stays up
+ * for months does not keep the multipart uploads of processes that died meanwhile. Safe on
+ * every instance at once. Returns the function that stops it; the timer never keeps the
+ * process alive.
+ */
+export function scheduleStorageTidyUp(
+  config: TidemarkConfig,
+  log: Logger,
+  schedule = EVERY_SIX_HOURS,
+): () => void {
+  if (config.storage.driver !== 's3') {
+    return () => undefined;
+  }
+  const driver = new S3Driver(s3DriverOptions(config));
+  const timer = setInterval(
+    () => void abortStaleUploads(driver, log, schedule.now()),
+    schedule.intervalMs,
+  );
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    driver.close();
+  };
+}
+
+/** Aborts multipart uploads begun more than a day before `now`; logs, never throws. */
+async function abortStaleUploads(driver: S3Driver, log: Logger, now: Date): Promise<void> {
+  const olderThan = new Date(now.getTime() - STALE_MULTIPART_UPLOAD_MS);
+  const aborted = await driver.abortStaleMultipartUploads(olderThan).catch((error: unknown) => {
+    log.warn({ err: error }, 'stale multipart uploads not aborted');
+    return 0;
+  });
+  if (aborted > 0) {
+    log.info({ aborted }, 'stale multipart uploads aborted');
   }
 }
 

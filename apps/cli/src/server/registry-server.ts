@@ -13,7 +13,7 @@ import { createLogger } from '@tidemark/observability';
 import { ConsistencyFaultDriver, type StorageDriver } from '@tidemark/storage';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { checkStorage, createStorage } from './create-storage';
+import { checkStorage, createStorage, scheduleStorageTidyUp } from './create-storage';
 import { RegistryModule } from './registry.module';
 
 /** A started registry process: where it listens and how to stop it. */
@@ -46,7 +46,9 @@ export async function startRegistryServer(
     storage.close?.();
     throw error;
   });
+  const stopTidyUp = scheduleStorageTidyUp(config, log);
   const release = async (): Promise<void> => {
+    stopTidyUp();
     await database.close();
     await embedded?.stop();
     storage.close?.();
