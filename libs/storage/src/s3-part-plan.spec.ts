@@ -151,10 +151,24 @@ describe('planParts', () => {
     assertValidPlan(chunks, parts, limits);
   });
 
-  it('refuses chunks that would need more parts than an upload may have', () => {
+  it('streams every byte in full parts when copying would need more parts than allowed', () => {
+    const limits = { ...LIMITS, maxParts: 3 };
+    const chunks = chunksOf(6, 6, 6, 1);
+
+    const parts = planParts(chunks, limits);
+
+    assert.deepEqual(describeParts(parts), [
+      'upload c0@0+6 c1@0+2',
+      'upload c1@2+4 c2@0+4',
+      'upload c2@4+2 c3@0+1',
+    ]);
+    assert.deepEqual(bytesOfParts(parts), bytesOfChunks(chunks));
+    assert.equal(planParts(chunksOf(8, 8, 8), limits).length, 3);
+  });
+
+  it('refuses chunks that need more parts than allowed even when streamed', () => {
     const limits = { ...LIMITS, maxParts: 3 };
 
     assert.throws(() => planParts(chunksOf(8, 8, 8, 1), limits), /more than the 3/);
-    assert.equal(planParts(chunksOf(8, 8, 8), limits).length, 3);
   });
 });

@@ -35,9 +35,31 @@ export interface PartLimits {
  * minimum, so as few bytes as possible travel through the registry.
  *
  * Every part but the last is at least `minimumPartSize` and every part at most `partSize`.
- * Chunks of size 0 contribute nothing. Throws when the parts would exceed `maxParts`.
+ * Chunks of size 0 contribute nothing. When copying would take more than `maxParts` parts
+ * (every chunk a copy part of its own, say 20,000 chunks of 6 MiB), all bytes are streamed
+ * in parts of `partSize` instead: slower, but the object can still be made. Throws when even
+ * that exceeds `maxParts`, which a `partSize` of at least size / `maxParts` rules out.
  */
 export function planParts(chunks: readonly ChunkRef[], limits: PartLimits): PlannedPart[] {
+  const copying = planWith(chunks, limits, limits.minimumPartSize);
+  if (copying.length <= limits.maxParts) {
+    return copying;
+  }
+  const streaming = planWith(chunks, limits, Infinity);
+  if (streaming.length > limits.maxParts) {
+    throw new Error(
+      `s3: ${chunks.length} chunks need ${streaming.length} parts, more than the ${limits.maxParts} a multipart upload may have`,
+    );
+  }
+  return streaming;
+}
+
+/** Plans the parts, copying any stretch of a chunk at least `copyFrom` bytes long. */
+function planWith(
+  chunks: readonly ChunkRef[],
+  limits: PartLimits,
+  copyFrom: number,
+): PlannedPart[] {
   const { minimumPartSize, partSize } = limits;
   const parts: PlannedPart[] = [];
   let pending: ChunkSlice[] = [];
@@ -54,7 +76,7 @@ export function planParts(chunks: readonly ChunkRef[], limits: PartLimits): Plan
     let position = 0;
     while (position < chunk.size) {
       const rest = chunk.size - position;
-      const canCopy = rest >= minimumPartSize;
+      const canCopy = rest >= copyFrom;
       if (canCopy && pendingSize >= minimumPartSize) {
         flush();
       }
@@ -76,11 +98,5 @@ export function planParts(chunks: readonly ChunkRef[], limits: PartLimits): Plan
     }
   }
   flush();
-
-  if (parts.length > limits.maxParts) {
-    throw new Error(
-      `s3: ${chunks.length} chunks need ${parts.length} parts, more than the ${limits.maxParts} a multipart upload may have`,
-    );
-  }
   return parts;
 }
