@@ -17,3 +17,4 @@ export * from './captured-logs';
 export * from './background-pusher';
 export * from './projection-checks';
 export * from './wait-until';
+export * from './chunked-upload';

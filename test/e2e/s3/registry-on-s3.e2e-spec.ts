@@ -10,12 +10,12 @@ import { pathFor } from '@tidemark/storage';
 import {
   imageManifest,
   OciClient,
+  pushInChunks,
   RegistryClients,
   sha256,
   startRecordingProxy,
   startS3Server,
   startTestRegistry,
-  withQuery,
   type RecordingProxy,
   type S3Server,
   type TestRegistry,
@@ -37,7 +37,6 @@ import { checkStorage, scheduleStorageTidyUp } from '../../../apps/cli/src/serve
 const MiB = 1024 * 1024;
 const KiB = 1024;
 const PART_SIZE = 5 * MiB;
-const OCTETS = { 'Content-Type': 'application/octet-stream' };
 const TIMEOUT = { timeout: 120_000 };
 
 /** The storage settings of a registry on `server`, under a fresh prefix. */
@@ -91,27 +90,6 @@ describe('a registry on S3 storage', () => {
     await server?.stop();
   });
 
-  /** Uploads `chunks` with one PATCH each (with Content-Range), then an empty closing PUT. */
-  async function pushInChunks(repository: string, chunks: readonly Buffer[]): Promise<Response> {
-    const started = await client.request('POST', `/v2/${repository}/blobs/uploads/`);
-    assert.equal(started.status, 202);
-    let location = started.headers.get('location')!;
-    let offset = 0;
-    for (const chunk of chunks) {
-      const range = `${offset}-${offset + chunk.length - 1}`;
-      const written = await client.request('PATCH', location, {
-        headers: { ...OCTETS, 'Content-Range': range },
-        body: chunk,
-      });
-      assert.equal(written.status, 202, `PATCH ${range}`);
-      assert.equal(written.headers.get('range'), `0-${offset + chunk.length - 1}`);
-      location = written.headers.get('location')!;
-      offset += chunk.length;
-    }
-    const digest = sha256(Buffer.concat(chunks));
-    return client.request('PUT', withQuery(location, `digest=${digest}`));
-  }
-
   async function assertServed(repository: string, content: Buffer): Promise<void> {
     const blob = await client.request('GET', `/v2/${repository}/blobs/${sha256(content)}`);
     assert.equal(blob.status, 200, repository);
@@ -131,7 +109,7 @@ describe('a registry on S3 storage', () => {
     it('stores chunks of odd sizes byte for byte', TIMEOUT, async () => {
       const chunks = [3 * MiB, 100 * KiB, 7 * MiB, 1].map((size) => randomBytes(size));
 
-      const committed = await pushInChunks('s3/chunked', chunks);
+      const committed = await pushInChunks([client], 's3/chunked', chunks);
 
       assert.equal(committed.status, 201);
       assert.equal(committed.headers.get('docker-content-digest'), sha256(Buffer.concat(chunks)));
@@ -139,7 +117,7 @@ describe('a registry on S3 storage', () => {
     });
 
     it('commits an empty blob', async () => {
-      const committed = await pushInChunks('s3/chunked', []);
+      const committed = await pushInChunks([client], 's3/chunked', []);
 
       assert.equal(committed.status, 201);
       await assertServed('s3/chunked', Buffer.alloc(0));
@@ -164,7 +142,7 @@ describe('a registry on S3 storage', () => {
       const digest = sha256(content);
       const before = proxy.requests.length;
 
-      const committed = await pushInChunks('team/big', chunks);
+      const committed = await pushInChunks([client], 'team/big', chunks);
 
       assert.equal(committed.status, 201);
       const head = await client.request('HEAD', `/v2/team/big/blobs/${digest}`);
@@ -188,8 +166,8 @@ describe('a registry on S3 storage', () => {
       const halves = [content.subarray(0, 6 * MiB), content.subarray(6 * MiB)];
 
       const answers = await Promise.all([
-        pushInChunks('team/app-a', halves),
-        pushInChunks('team/app-b', halves),
+        pushInChunks([client], 'team/app-a', halves),
+        pushInChunks([client], 'team/app-b', halves),
       ]);
 
       assert.deepEqual(
