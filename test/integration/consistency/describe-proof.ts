@@ -12,6 +12,7 @@ import {
   lostWhilePulling,
   mustStillShow,
   readRepositoryEvents,
+  refusedUploads,
   serverErrors,
   tagMoveViolations,
   unloggedDeletes,
@@ -53,6 +54,8 @@ const MAX_STEPS_PER_CLIENT = 400;
 const BURSTS = 5;
 const UPLOADS_PER_BURST = 6;
 const FINAL_READ_CONCURRENCY = 16;
+const LARGE_BURST = 2;
+const LARGE_CONTENT_BYTES = 16 * 1024 * 1024 + 5;
 const SEED = Number(process.env.TIDEMARK_PROOF_SEED ?? Math.floor(Math.random() * 1_000_000));
 
 /** Registers the proof on `storage`, one of PROOF_STORAGE's kinds. */
@@ -120,6 +123,10 @@ export function describeProofUnderFaults(storage: string): void {
 
     it('absorbs every injected storage fault: no request gets a 5xx or a broken body', () => {
       assertNone(serverErrors(log));
+    });
+
+    it('accepts every well-formed upload request, whichever instance each one reaches', () => {
+      assertNone(refusedUploads(log));
     });
 
     it('keeps every successful push pullable while clients work, until it is deleted', () => {
@@ -307,7 +314,9 @@ function assertNone(violations: readonly string[]): void {
 async function runBursts(log: ExchangeLog, world: ProofWorld, digests: string[]): Promise<void> {
   for (let burst = 0; burst < BURSTS; burst++) {
     await sleep(WORK_MS / (BURSTS + 1));
-    const content = patternedBytes(48 * 1024 + burst, SEED + 100 + burst);
+    // One burst is large enough to be assembled from copy parts on S3 (5 MiB parts there).
+    const size = burst === LARGE_BURST ? LARGE_CONTENT_BYTES : 48 * 1024 + burst;
+    const content = patternedBytes(size, SEED + 100 + burst);
     const uploads = Array.from({ length: UPLOADS_PER_BURST }, (_, index) => ({
       repository: index % 2 === 0 ? 'proof/burst' : `proof/burst-${index}`,
       client: new ProofClient(

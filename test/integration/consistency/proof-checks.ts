@@ -67,6 +67,29 @@ export function serverErrors(log: ExchangeLog): string[] {
     );
 }
 
+const UPLOAD_ACTIONS: ReadonlySet<Exchange['action']> = new Set([
+  'start-upload',
+  'write-chunk',
+  'commit-upload',
+]);
+
+/**
+ * Upload requests refused as the client's fault. Every proof client sends whole, in-order
+ * chunks and the right digest, so a 4xx here means the registry lost track of an upload:
+ * a chunk written on one instance and not seen on the other, a running digest not carried
+ * over, a session that vanished.
+ */
+export function refusedUploads(log: ExchangeLog): string[] {
+  return log.exchanges
+    .filter(
+      (exchange) =>
+        UPLOAD_ACTIONS.has(exchange.action) && exchange.status >= 400 && exchange.status < 500,
+    )
+    .map(
+      (exchange) => `${describeExchange(exchange)}: ${exchange.status} ${exchange.errorCode ?? ''}`,
+    );
+}
+
 /** Writes and deletes of one thing (a blob or a manifest in a repository), as answered. */
 interface Lifecycle {
   readonly writes: Exchange[];

@@ -21,6 +21,9 @@ export interface ProofStorage {
 /** Opens one kind of storage for a proof; `workDir` is the proof's own scratch folder. */
 export type ProofStorageFactory = (workDir: string) => Promise<ProofStorage>;
 
+// S3's minimum part size, so that the proof's larger blobs are assembled from copy parts.
+const PART_SIZE = 5 * 1024 * 1024;
+
 /**
  * The kinds a proof can run on. Another driver is one more entry: its settings as
  * environment, and a direct driver on it.
@@ -38,7 +41,10 @@ export const PROOF_STORAGE: Record<string, ProofStorageFactory> = {
   },
   s3: async () => {
     const server = await startS3Server();
-    const env = s3Environment(server, `proof/${randomUUID()}`);
+    const env: Record<string, string> = {
+      ...s3Environment(server, `proof/${randomUUID()}`),
+      TIDEMARK_S3_PART_SIZE_BYTES: String(PART_SIZE),
+    };
     const direct = new S3Driver({
       endpoint: server.endpoint,
       region: server.region,
@@ -47,7 +53,7 @@ export const PROOF_STORAGE: Record<string, ProofStorageFactory> = {
       forcePathStyle: true,
       accessKeyId: server.accessKeyId,
       secretAccessKey: server.secretAccessKey,
-      partSizeBytes: 64 * 1024 * 1024,
+      partSizeBytes: PART_SIZE,
     });
     return {
       name: 's3',
