@@ -5,9 +5,9 @@
 // memory of any phase reaches the limit. With TIDEMARK_BENCH_STORAGE=s3 the registry stores
 // blobs in a local S3Proxy started for the run. Settings: see bench/README.md.
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { download, send, type HttpResult } from './http-client';
 import { MemorySampler } from './memory-sampler';
@@ -21,6 +21,7 @@ const MB = 1_000_000;
 const REPOSITORY = 'bench/upload-memory';
 const SEED = 'tidemark upload-memory bench';
 const PROGRESS_INTERVAL_MS = 5_000;
+const RESULTS_DIR = resolve(__dirname, '../../bench/results');
 
 interface Settings {
   readonly sizeBytes: number;
@@ -285,6 +286,7 @@ async function main(): Promise<number> {
     });
     const results = await runPhases({ registry, digest, settings });
     printTable(results, settings);
+    await recordResults(results, settings);
     isCompleted = true;
     const peak = Math.max(...results.map((result) => result.peakRssBytes));
     if (peak >= settings.maxRssMb * MB) {
@@ -297,6 +299,22 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp();
   }
+}
+
+/** Writes the figures to bench/results/upload-memory-<storage>.json, for the record. */
+async function recordResults(results: PhaseResult[], settings: Settings): Promise<void> {
+  const file = resolve(RESULTS_DIR, `upload-memory-${settings.storage}.json`);
+  const record = {
+    measuredAt: new Date().toISOString(),
+    storage: settings.storage,
+    sizeBytes: settings.sizeBytes,
+    chunkBytes: settings.chunkBytes,
+    maxRssMb: settings.maxRssMb,
+    phases: results.map((result) => ({ ...result, peakRssMb: result.peakRssBytes / MB })),
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`results written to ${file}`);
 }
 
 main().then(
