@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { assertConformancePasses } from './conformance-run';
-import { ConfigSchema } from '@tidemark/config';
 import {
+  s3Storage,
   startS3Server,
   startTestRegistry,
   type S3Server,
@@ -18,18 +17,7 @@ describe('OCI distribution-spec conformance on S3 storage', () => {
 
   before(async () => {
     server = await startS3Server();
-    const storage = ConfigSchema.shape.storage.parse({
-      driver: 's3',
-      s3: {
-        endpoint: server.endpoint,
-        region: server.region,
-        bucket: server.bucket,
-        prefix: `conformance/${randomUUID()}`,
-        forcePathStyle: true,
-        accessKeyId: server.accessKeyId,
-        secretAccessKey: server.secretAccessKey,
-      },
-    });
+    const storage = s3Storage(server, 'conformance');
     registry = await startTestRegistry({ storage });
   });
 

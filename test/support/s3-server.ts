@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { ConfigSchema, type TidemarkConfig } from '@tidemark/config';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,31 @@ export function s3Environment(server: S3Server, prefix: string): Record<string, 
     TIDEMARK_S3_ACCESS_KEY_ID: server.accessKeyId,
     TIDEMARK_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
   };
+}
+
+/**
+ * The storage settings of a registry started in this process on `server`'s bucket, under a
+ * fresh prefix beginning with `prefix`; `s3` overrides or adds S3 settings (part size,
+ * redirects, another endpoint).
+ */
+export function s3Storage(
+  server: S3Server,
+  prefix: string,
+  s3: Record<string, unknown> = {},
+): TidemarkConfig['storage'] {
+  return ConfigSchema.shape.storage.parse({
+    driver: 's3',
+    s3: {
+      endpoint: server.endpoint,
+      region: server.region,
+      bucket: server.bucket,
+      prefix: `${prefix}/${randomUUID()}`,
+      forcePathStyle: true,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      ...s3,
+    },
+  });
 }
 
 const EXTERNAL_ENDPOINT_VARIABLE = 'TIDEMARK_TEST_S3_ENDPOINT';

@@ -2,6 +2,7 @@ import { ConfigSchema, type TidemarkConfig } from '@tidemark/config';
 import {
   OciClient,
   pushInChunks,
+  s3Storage,
   startRegistryReplica,
   startS3Server,
   startTestRegistry,
@@ -9,7 +10,7 @@ import {
   type TestRegistry,
 } from '@tidemark/testing';
 import { strict as assert } from 'node:assert';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RegistryServer } from '../../../apps/cli/src/server/registry-server';
 
@@ -46,29 +47,17 @@ const KINDS: readonly StorageKind[] = [
     needsS3: false,
     storage: () => ConfigSchema.shape.storage.parse({ faults: FAULTS }),
   },
-  { name: 's3', needsS3: true, storage: (server) => s3Storage(server!) },
+  { name: 's3', needsS3: true, storage: (server) => s3PartsStorage(server!) },
   {
     name: 's3 under faults',
     needsS3: true,
-    storage: (server) => ({ ...s3Storage(server!), faults: FAULTS }),
+    storage: (server) => ({ ...s3PartsStorage(server!), faults: FAULTS }),
   },
 ];
 
-function s3Storage(server: S3Server): TidemarkConfig['storage'] {
-  return ConfigSchema.shape.storage.parse({
-    driver: 's3',
-    s3: {
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket: server.bucket,
-      prefix: `across-instances/${randomUUID()}`,
-      forcePathStyle: true,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-      // S3's minimum, which S3Proxy enforces.
-      partSizeBytes: 5 * MiB,
-    },
-  });
+function s3PartsStorage(server: S3Server): TidemarkConfig['storage'] {
+  // S3's minimum part size, which S3Proxy enforces.
+  return s3Storage(server, 'across-instances', { partSizeBytes: 5 * MiB });
 }
 
 for (const kind of KINDS) {

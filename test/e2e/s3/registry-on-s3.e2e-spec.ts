@@ -4,12 +4,12 @@ import {
   ListMultipartUploadsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ConfigSchema, type TidemarkConfig } from '@tidemark/config';
 import type { Digest } from '@tidemark/oci';
 import { pathFor } from '@tidemark/storage';
 import {
   imageManifest,
   OciClient,
+  s3Storage,
   pushInChunks,
   RegistryClients,
   sha256,
@@ -39,22 +39,9 @@ const KiB = 1024;
 const PART_SIZE = 5 * MiB;
 const TIMEOUT = { timeout: 120_000 };
 
-/** The storage settings of a registry on `server`, under a fresh prefix. */
-function s3Storage(server: S3Server, s3: Record<string, unknown> = {}): TidemarkConfig['storage'] {
-  return ConfigSchema.shape.storage.parse({
-    driver: 's3',
-    s3: {
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket: server.bucket,
-      prefix: `registry-on-s3/${randomUUID()}`,
-      forcePathStyle: true,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-      partSizeBytes: PART_SIZE,
-      ...s3,
-    },
-  });
+/** The storage settings of a registry on `server`, with 5 MiB parts. */
+function s3PartsStorage(server: S3Server, s3: Record<string, unknown> = {}) {
+  return s3Storage(server, 'registry-on-s3', { partSizeBytes: PART_SIZE, ...s3 });
 }
 
 function s3Client(server: S3Server): S3Client {
@@ -78,7 +65,7 @@ describe('a registry on S3 storage', () => {
     server = await startS3Server();
     s3 = s3Client(server);
     proxy = await startRecordingProxy(server.endpoint);
-    const storage = s3Storage(server, { endpoint: `http://${proxy.host}` });
+    const storage = s3PartsStorage(server, { endpoint: `http://${proxy.host}` });
     registry = await startTestRegistry({ storage });
     client = new OciClient(registry.url);
   });
@@ -215,7 +202,7 @@ describe('a registry on S3 storage', () => {
 
   describe('start-up', () => {
     it('fails at once when the bucket does not exist', async () => {
-      const storage = s3Storage(server, { bucket: `missing-${randomUUID()}` });
+      const storage = s3PartsStorage(server, { bucket: `missing-${randomUUID()}` });
 
       await assert.rejects(startTestRegistry({ storage }), /missing-/);
     });
@@ -268,7 +255,7 @@ describe('a registry on S3 storage that redirects blob GETs', () => {
 
   before(async () => {
     server = await startS3Server();
-    registry = await startTestRegistry({ storage: s3Storage(server, { redirect: true }) });
+    registry = await startTestRegistry({ storage: s3PartsStorage(server, { redirect: true }) });
     client = new OciClient(registry.url);
     clients = await RegistryClients.create(registry.host);
   });

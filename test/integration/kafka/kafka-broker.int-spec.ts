@@ -10,6 +10,7 @@ import {
   type TopicPartitionOffsetAndMetadata,
 } from 'kafkajs';
 import { startKafkaBroker, type KafkaBroker } from '@tidemark/testing';
+import { countTopicMessages } from './topic-reader';
 
 const KEYS = Array.from({ length: 10 }, (_, index) => `repository-${index}`);
 const PARTITIONS = 3;
@@ -84,7 +85,7 @@ describe('Kafka test broker', () => {
       assert.deepEqual(valuesByKey(firstHalf), valuesByKey(beforeCrash));
       // The group resumes from the offsets it committed before the crash, no earlier.
       assert.deepEqual(valuesByKey(secondHalf), valuesByKey(afterCrash));
-      assert.equal(await countStoredMessages(kafka, topic), 100);
+      assert.equal(await countTopicMessages(kafka, topic), 100);
     },
   );
 });
@@ -133,17 +134,6 @@ async function createTopic(kafka: Kafka, topic: string): Promise<void> {
       waitForLeaders: true,
     });
     assert.ok(isCreated, `topic ${topic} already existed`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function countStoredMessages(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((total, { high, low }) => total + Number(high) - Number(low), 0);
   } finally {
     await admin.disconnect();
   }
