@@ -89,7 +89,10 @@ export class PostgresLogSubscription {
     }
   }
 
-  /** Takes the lock on a connection of its own and delivers until stopped or the connection fails. */
+  /**
+   * Takes the lock on a connection of its own and delivers until stopped or the connection
+   * fails.
+   */
   private async lead(): Promise<void> {
     const leader = await this.database.pool.connect();
     let lost: Error | undefined;
