@@ -232,6 +232,30 @@ describe('malformed input', () => {
     [`POST /v2/${REPOSITORY}/blobs/uploads/?digest=<digest>`, 400, 'DIGEST_INVALID'],
     ['PUT <upload>?digest=<digest>', 400, 'DIGEST_INVALID'],
   ]);
+  describeTable(
+    'query parameters',
+    '<value>',
+    [
+      ['a value of U+0000', '%00'],
+      ['a value with U+0000 inside', 'a%00b'],
+    ],
+    [
+      [`GET /v2/${REPOSITORY}/tags/list?last=<value>`, 400, 'UNSUPPORTED'],
+      ['GET /v2/_catalog?last=<value>', 400, 'UNSUPPORTED'],
+      [
+        `GET /v2/${REPOSITORY}/referrers/${UNKNOWN_DIGEST}?artifactType=<value>`,
+        400,
+        'UNSUPPORTED',
+      ],
+      [
+        `POST /v2/${REPOSITORY}/blobs/uploads/?mount=${UNKNOWN_DIGEST}&from=<value>`,
+        400,
+        'UNSUPPORTED',
+      ],
+      [`PUT /v2/${REPOSITORY}/manifests/base?tag=<value>`, 400, 'UNSUPPORTED'],
+    ],
+  );
+
   // Without a colon a reference is a tag, and `sha256<hex>` is a valid tag.
   describeTable(
     'digests as manifest references',
@@ -309,6 +333,19 @@ describe('malformed input', () => {
       ['a layer with uppercase hex', withLayer({ digest: sha256(LAYER).toUpperCase() })],
       ['a layer with a negative size', withLayer({ size: -1 })],
       ['a layer with a fractional size', withLayer({ size: 1.5 })],
+      [
+        'JSON whose bytes are not UTF-8',
+        Buffer.concat([
+          Buffer.from(JSON.stringify(VALID_MANIFEST).slice(0, -1)),
+          Buffer.from([0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+        ]),
+      ],
+      ['an escaped U+0000 in an annotation', manifestWith({ annotations: { note: 'a\u0000b' } })],
+      [
+        'an escaped U+0000 in an annotation name',
+        manifestWith({ annotations: { 'a\u0000': 'b' } }),
+      ],
+      ['an unpaired surrogate in an annotation', manifestWith({ annotations: { note: '\ud800' } })],
     ];
     for (const [label, body, contentType] of invalid) {
       it(`PUT /v2/<name>/manifests/<tag> refuses ${label}: 400 MANIFEST_INVALID`, async () => {
@@ -434,7 +471,7 @@ describe('malformed input', () => {
     ],
   );
 
-  describe('requests the HTTP parser refuses', () => {
+  describe('requests the HTTP parser or the HTTP rules refuse', () => {
     /** Sends `head` as the bytes of a request and reads the answer until the server closes. */
     async function sendBytes(head: string): Promise<RawResponse> {
       const { hostname, port } = new URL(registry.url);
@@ -475,6 +512,15 @@ describe('malformed input', () => {
         'a header line without a colon',
         `GET /v2/ HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n`,
         400,
+        'UNSUPPORTED',
+      ],
+      ['an HTTP/1.1 request without Host', `GET /v2/ HTTP/1.1\r\n\r\n`, 400, 'UNSUPPORTED'],
+      ['an empty Host', `GET /v2/ HTTP/1.1\r\nHost:\r\n\r\n`, 400, 'UNSUPPORTED'],
+      ['two Hosts', `GET /v2/ HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n`, 400, 'UNSUPPORTED'],
+      [
+        'a CONNECT, for a registry is no proxy',
+        `CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n`,
+        405,
         'UNSUPPORTED',
       ],
       [

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** The parser's codes for a Content-Length it cannot take: not a number, or two that differ. */
@@ -22,15 +22,32 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
         ? 408
         : 400;
   const isLength = error.code !== undefined && BAD_CONTENT_LENGTH.has(error.code);
-  const body = JSON.stringify({
-    errors: [
-      {
-        code: isLength ? 'SIZE_INVALID' : 'UNSUPPORTED',
-        message: isLength ? 'invalid Content-Length header' : 'malformed HTTP request',
-        detail: { reason: error.code ?? 'unknown' },
-      },
-    ],
+  endWithError(socket, status, {
+    code: isLength ? 'SIZE_INVALID' : 'UNSUPPORTED',
+    message: isLength ? 'invalid Content-Length header' : 'malformed HTTP request',
+    detail: { reason: error.code ?? 'unknown' },
   });
+}
+
+/**
+ * Answers a CONNECT request, which Node hands to the server's 'connect' listener instead of
+ * the application (and, with no listener, drops without a word): a registry is no proxy.
+ */
+export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
+  endWithError(socket, 405, {
+    code: 'UNSUPPORTED',
+    message: 'the operation is unsupported',
+    detail: { method: 'CONNECT' },
+  });
+}
+
+/** Writes a whole HTTP response with an OCI error body on a raw socket, and closes it. */
+function endWithError(
+  socket: Duplex,
+  status: number,
+  error: { code: string; message: string; detail: unknown },
+): void {
+  const body = JSON.stringify({ errors: [error] });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       'Connection: close\r\n' +

@@ -6,9 +6,10 @@ import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fasti
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { ParametersInvalidError } from '@tidemark/oci';
 import { OciExceptionFilter } from './oci-exception.filter';
 import { rewriteRegistryUrl } from './registry-url';
-import { answerClientError } from './client-error';
+import { answerClientError, answerConnect } from './client-error';
 import { RegistryLogController } from './registry-log-controller';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,6 +49,9 @@ export async function createRegistryApp(
       errors.send(error, request, reply),
     // And so do requests Node's HTTP parser refuses before fastify sees them.
     clientErrorHandler: answerClientError,
+    // Node would refuse a request without Host itself, with an empty body; the hook below
+    // refuses it in the OCI format instead.
+    http: { requireHostHeader: false },
     requestTimeout: 0,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
@@ -64,6 +68,16 @@ export async function createRegistryApp(
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
     reply.header('X-Request-Id', request.id);
+    // RFC 9112 section 3.2: an HTTP/1.1 request without exactly one Host is answered 400.
+    if (request.raw.httpVersion === '1.1' && !hasOneHost(request.raw.rawHeaders)) {
+      reply.header('Connection', 'close');
+      errors.send(
+        new ParametersInvalidError({ header: 'Host' }, 'a request needs exactly one Host header'),
+        request,
+        reply,
+      );
+      return reply;
+    }
   });
   fastify.addHook('onResponse', async (request, reply) => {
     // A 5xx was logged with its error by the exception filter; this line only counts it.
@@ -79,7 +93,36 @@ export async function createRegistryApp(
       'request completed',
     );
   });
+  // Postgres cannot hold U+0000 in text, and no parameter of the API can contain it.
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (hasNul(request.query)) {
+      errors.send(
+        new ParametersInvalidError({ reason: 'a parameter contains U+0000' }),
+        request,
+        reply,
+      );
+      return reply;
+    }
+  });
   app.useGlobalFilters(errors);
+  app.getHttpServer().on('connect', answerConnect);
   app.enableShutdownHooks();
   return app;
+}
+
+/** Whether any value of a parsed query string contains U+0000. */
+function hasNul(query: unknown): boolean {
+  const values = Object.values((query ?? {}) as Record<string, string | string[]>);
+  return values.flat().some((value) => typeof value === 'string' && value.includes('\u0000'));
+}
+
+/** Whether the raw headers (names and values in turn) hold exactly one non-empty Host. */
+function hasOneHost(rawHeaders: readonly string[]): boolean {
+  const hosts: string[] = [];
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]!.toLowerCase() === 'host') {
+      hosts.push(rawHeaders[index + 1]!);
+    }
+  }
+  return hosts.length === 1 && hosts[0]!.trim() !== '';
 }

@@ -1,4 +1,4 @@
-import { UnsupportedError } from '@tidemark/oci';
+import { ParametersInvalidError } from '@tidemark/oci';
 
 /** The `n` and `last` query parameters of a paginated list (DS v1.1, "Listing Tags"). */
 export interface Page {
@@ -12,10 +12,10 @@ export function parsePage(
   last: string | string[] | undefined,
 ): Page {
   if (n !== undefined && (typeof n !== 'string' || !/^\d{1,9}$/.test(n))) {
-    throw new PaginationInvalidError({ n });
+    throw new ParametersInvalidError({ n }, 'invalid pagination parameters');
   }
   if (last !== undefined && typeof last !== 'string') {
-    throw new PaginationInvalidError({ last });
+    throw new ParametersInvalidError({ last }, 'invalid pagination parameters');
   }
   return {
     ...(n === undefined ? {} : { limit: Number(n) }),
@@ -26,12 +26,4 @@ export function parsePage(
 /** The `Link` header that points at the next page, RFC 8288 style, as the spec shows it. */
 export function nextLink(path: string, limit: number, last: string): string {
   return `<${path}?n=${limit}&last=${encodeURIComponent(last)}>; rel="next"`;
-}
-
-/** A malformed `n`: UNSUPPORTED covers "an invalid set of parameters" in DS v1.1. */
-class PaginationInvalidError extends UnsupportedError {
-  override readonly status = 400;
-  constructor(detail: unknown) {
-    super(detail, 'invalid pagination parameters');
-  }
 }

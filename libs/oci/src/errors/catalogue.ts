@@ -142,6 +142,17 @@ export class UnsupportedError extends RegistryError {
   }
 }
 
+/**
+ * Query parameters the registry cannot act on. DS v1.1 counts "an invalid set of parameters"
+ * as UNSUPPORTED; the status is 400 because the request, not the endpoint, is at fault.
+ */
+export class ParametersInvalidError extends UnsupportedError {
+  override readonly status = 400;
+  constructor(detail?: unknown, message = 'invalid parameters') {
+    super(detail, message);
+  }
+}
+
 export class TooManyRequestsError extends RegistryError {
   readonly code = 'TOOMANYREQUESTS';
   readonly status = 429;

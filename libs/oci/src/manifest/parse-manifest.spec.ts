@@ -104,6 +104,12 @@ describe(parseManifest.name, () => {
       assert.deepEqual(manifest.annotations, { 'org.example.kind': 'sbom' });
     });
 
+    it('keeps annotations in any script, characters outside the BMP included', () => {
+      const annotations = { 'org.example.title': 'Grüße, 世界 🌊' };
+      const manifest = parseManifest(bytes(anImageManifest({ annotations })), undefined);
+      assert.deepEqual(manifest.annotations, annotations);
+    });
+
     it('does not require the subject as a blob', () => {
       const subject = aDescriptor('subject', { mediaType: MediaType.OciManifest });
       const manifest = parseManifest(bytes(anImageManifest({ subject })), undefined);
@@ -192,6 +198,33 @@ describe(parseManifest.name, () => {
       ['truncated JSON', bytes(anImageManifest()).subarray(0, 40), image, undefined],
       ['bytes that are not JSON', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), image, undefined],
       ['an empty body', Buffer.alloc(0), image, undefined],
+      [
+        'JSON whose bytes are not UTF-8',
+        Buffer.concat([
+          bytes(anImageManifest()).subarray(0, -1),
+          Buffer.from(',"x":"\xff"}', 'latin1'),
+        ]),
+        image,
+        undefined,
+      ],
+      [
+        'an escaped U+0000 in a string',
+        bytes(anImageManifest({ annotations: { note: 'a\u0000b' } })),
+        image,
+        undefined,
+      ],
+      [
+        'an escaped U+0000 in a name',
+        bytes(anImageManifest({ annotations: { 'note\u0000': 'b' } })),
+        image,
+        undefined,
+      ],
+      [
+        'an unpaired surrogate in a string',
+        bytes(anImageManifest({ annotations: { note: 'a\ud800' } })),
+        image,
+        undefined,
+      ],
       ['a JSON array', bytes([anImageManifest()]), image, '$'],
       ['a JSON string', bytes('manifest'), image, '$'],
       ['a JSON number', bytes(2), image, '$'],

@@ -58,17 +58,44 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
   };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// U+0000, or a surrogate without its other half: JSON can escape them, but they are not text
+// (RFC 7493, I-JSON, section 2.1), and Postgres cannot store them in text or jsonb.
+const NOT_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Parses manifest bytes as JSON text (RFC 8259: UTF-8). Every name and string must be text
+ * that can be stored as it is, since annotations and media types end up in the event log.
+ */
 function parseJson(content: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = UTF8.decode(content);
+  } catch (error) {
+    throw new ManifestInvalidError({ reason: 'manifest is not UTF-8' }, { cause: error });
+  }
   let document: unknown;
   try {
-    document = JSON.parse(content.toString('utf8'));
+    document = JSON.parse(text, refuseNonText);
   } catch (error) {
+    if (error instanceof ManifestInvalidError) {
+      throw error;
+    }
     throw new ManifestInvalidError({ reason: 'manifest is not valid JSON' }, { cause: error });
   }
   if (!isObject(document)) {
     throw invalid('$', 'manifest must be a JSON object');
   }
   return document;
+}
+
+function refuseNonText(key: string, value: unknown): unknown {
+  if (NOT_TEXT.test(key) || (typeof value === 'string' && NOT_TEXT.test(value))) {
+    throw new ManifestInvalidError({
+      reason: 'manifest strings must not contain U+0000 or unpaired surrogates',
+    });
+  }
+  return value;
 }
 
 function effectiveMediaType(
