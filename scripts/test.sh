@@ -37,5 +37,7 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 mapfile -t files < <(find dist -type f \( -name '*.spec.js' -o -name '*.int-spec.js' -o -name '*.e2e-spec.js' \) \
   -not -path 'dist/node_modules/*' | sort | grep -E "${1:-.}")
 [[ ${#files[@]} -gt 0 ]] || { echo "no test files match '${1:-}'" >&2; exit 1; }
-node --test --test-concurrency=2 --test-reporter=spec --test-reporter-destination=stdout \
+# A test that hangs fails after 15 minutes, and a spec file whose tests are done exits even
+# if something it started still holds its event loop, so CI never stalls on either.
+node --test --test-concurrency=2 --test-timeout=900000 --test-force-exit --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=junit --test-reporter-destination=test-results/junit.xml "${files[@]}"

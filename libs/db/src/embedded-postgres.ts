@@ -51,7 +51,14 @@ export async function startEmbeddedPostgres(
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
     await server.initialise();
   }
-  await server.start();
+  await server.start().catch((error: unknown) => {
+    // The package rejects without a reason; the reason is in what Postgres logged.
+    throw new Error(
+      `the embedded Postgres did not start on port ${options.port} in ${options.dataDir}` +
+        (error instanceof Error ? `: ${error.message}` : ' (see the log at debug level)'),
+      { cause: error },
+    );
+  });
   await server.createDatabase('tidemark').catch((error: unknown) => {
     // Present since an earlier start: the only expected failure here.
     if (!String(error).includes('already exists')) {

@@ -1,13 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   freePort,
   OciClient,
   OCTET_STREAM_HEADERS,
   patternedBytes,
+  runTool,
   sha256,
   withQuery,
 } from '@tidemark/testing';
@@ -15,6 +16,8 @@ import { RegistryProcess } from '../../support/registry-process';
 
 // The standalone default, as `npm start` runs it: one process, embedded Postgres and
 // filesystem storage under the data directory.
+
+const CLI = resolve(__dirname, '../../../apps/cli/src/main.js');
 
 /** A blob uploaded in two chunks, the first before the restart and the second after. */
 const UPLOADED = patternedBytes(300_000, 7);
@@ -101,5 +104,29 @@ describe('tidemark serve, standalone', () => {
     await finishUpload(client, upload);
     const uploaded = await client.request('GET', `/v2/team/app/blobs/${sha256(UPLOADED)}`);
     assert.deepEqual(Buffer.from(await uploaded.arrayBuffer()), UPLOADED);
+  });
+
+  it('lets tidemark replay reach the embedded Postgres a running serve started', async () => {
+    await registry?.stop();
+    const dataDir = join(workDir, 'replay-data');
+    registry = await RegistryProcess.start({
+      port: await freePort(),
+      postgresPort: await freePort(),
+      dataDir,
+      logFile: join(workDir, 'replay-registry.log'),
+    });
+    await new OciClient(registry.url).pushImage('team/replayed', 'v1');
+
+    // Only the data directory: the server's port is read from its postmaster.pid.
+    const replay = await runTool(
+      process.execPath,
+      [CLI, 'replay', 'tag-history', '--data-dir', dataDir],
+      { env: { PATH: process.env.PATH ?? '', TIDEMARK_LOG_LEVEL: 'info' }, canFail: true },
+    );
+
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /consumer replayed/);
+    const client = new OciClient(registry.url);
+    assert.equal((await client.request('GET', '/v2/team/replayed/manifests/v1')).status, 200);
   });
 });

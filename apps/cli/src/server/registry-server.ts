@@ -11,7 +11,8 @@ import { createKafka, ensureTopic } from '@tidemark/eventstore';
 import { createRegistryApp } from '@tidemark/http';
 import { createLogger } from '@tidemark/observability';
 import { ConsistencyFaultDriver, type StorageDriver } from '@tidemark/storage';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { checkStorage, createStorage, scheduleStorageTidyUp } from './create-storage';
 import { RegistryModule } from './registry.module';
@@ -129,17 +130,34 @@ async function prepareKafka(config: TidemarkConfig): Promise<void> {
   await ensureTopic(createKafka(settings), settings);
 }
 
+/**
+ * Connects to the embedded Postgres of this data directory when another process (a `serve`,
+ * say) already runs it: on the port its postmaster.pid names, else the configured one.
+ * Returns undefined when nothing answers.
+ */
 async function connectToRunningEmbedded(config: TidemarkConfig): Promise<Database | undefined> {
-  const database = Database.connect(
-    embeddedUrl(config.database.embeddedPort),
-    config.database.poolSize,
-  );
+  const ports = new Set([...runningEmbeddedPort(config.dataDir), config.database.embeddedPort]);
+  for (const port of ports) {
+    const database = Database.connect(embeddedUrl(port), config.database.poolSize);
+    try {
+      await database.query('SELECT 1');
+      return database;
+    } catch {
+      // Nothing listening there: try the next port, or the caller starts the server.
+      await database.close();
+    }
+  }
+  return undefined;
+}
+
+/** The port in the data directory's postmaster.pid (its fourth line), when there is one. */
+function runningEmbeddedPort(dataDir: string): number[] {
   try {
-    await database.query('SELECT 1');
-    return database;
+    const lines = readFileSync(join(resolve(dataDir, 'postgres'), 'postmaster.pid'), 'utf8');
+    const port = Number(lines.split('\n')[3]);
+    return Number.isInteger(port) && port > 0 ? [port] : [];
   } catch {
-    // Nothing listening yet: the caller starts the embedded server.
-    await database.close();
-    return undefined;
+    // No server has this directory open.
+    return [];
   }
 }
