@@ -39,10 +39,18 @@ export class OciExceptionFilter implements ExceptionFilter {
       // Raised by the framework itself, e.g. for a path no route matches or cannot decode.
       return new RequestUnsupportedError(frameworkStatus, request);
     }
-    this.logger.error(
-      { err: exception, requestId: request.id, method: request.method, url: request.url },
-      'request failed',
-    );
+    const fields = {
+      err: exception,
+      requestId: request.id,
+      method: request.method,
+      url: request.url,
+    };
+    // A client that hung up mid-body leaves nobody to answer and nothing for anyone to fix.
+    if (request.raw.destroyed && (exception as { code?: unknown })?.code === 'ECONNRESET') {
+      this.logger.info(fields, 'request abandoned by the client');
+      return new UnknownError();
+    }
+    this.logger.error(fields, 'request failed');
     return new UnknownError();
   }
 }
