@@ -358,6 +358,21 @@ describe('malformed input', () => {
       assertOciError(response, 400, 'MANIFEST_BLOB_UNKNOWN');
     });
 
+    it('PUT /v2/<name>/manifests/<tag> names the first 20 of many missing layers, and their count', async () => {
+      const layers = Array.from({ length: 500 }, (_, index) =>
+        descriptorOf(`never pushed ${index}`, 'application/vnd.oci.image.layer.v1.tar'),
+      );
+      const response = await send('PUT', broken, json(manifestWith({ layers })));
+      assertOciError(response, 400, 'MANIFEST_BLOB_UNKNOWN');
+      const [error] = (
+        JSON.parse(response.body.toString()) as {
+          errors: { detail: { blobs: string[]; missing: number } }[];
+        }
+      ).errors;
+      assert.equal(error!.detail.blobs.length, 20);
+      assert.equal(error!.detail.missing, 500);
+    });
+
     const oversize: [string, () => Buffer | Readable][] = [
       ['a declared length', () => Buffer.alloc(MANIFEST_LIMIT + 1, 0x20)],
       ['a streamed body', () => streamOf(MANIFEST_LIMIT + 64 * 1024)],

@@ -86,7 +86,7 @@ export async function createRegistryApp(
       {
         requestId: request.id,
         method: request.method,
-        url: request.url,
+        url: request.originalUrl,
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime),
       },

@@ -43,7 +43,7 @@ export class OciExceptionFilter implements ExceptionFilter {
       err: exception,
       requestId: request.id,
       method: request.method,
-      url: request.url,
+      url: request.originalUrl,
     };
     // A client that hung up mid-body leaves nobody to answer and nothing for anyone to fix.
     if (request.raw.destroyed && (exception as { code?: unknown })?.code === 'ECONNRESET') {
@@ -74,7 +74,7 @@ class RequestUnsupportedError extends UnsupportedError {
 
   constructor(status: number, request: FastifyRequest) {
     super(
-      { method: request.method, path: request.url },
+      { method: request.method, path: request.originalUrl },
       status === 404 ? 'no such endpoint' : 'request not supported',
     );
     this.status = status;

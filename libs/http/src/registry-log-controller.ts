@@ -17,7 +17,7 @@ export class RegistryLogController extends LogController {
       err: error,
       requestId: request.id,
       method: request.method,
-      url: request.url,
+      url: request.originalUrl,
       status: reply.statusCode,
     };
     // A client that hangs up mid-body is its own business; a source that fails is ours.

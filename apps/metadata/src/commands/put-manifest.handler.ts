@@ -23,6 +23,8 @@ import { manifestPushedEvent } from '../manifests/manifest-pushed-event';
 import { isConditionMet, parseTagCondition, type TagCondition } from '../manifests/tag-condition';
 import { PutManifestCommand } from './put-manifest.command';
 
+const MISSING_BLOBS_LISTED = 20;
+
 /**
  * Stores the exact bytes pushed (their digest is the manifest's identity), checks that every
  * blob it references is in the repository, and records ManifestPushed and TagMoved in one
@@ -136,7 +138,11 @@ export class PutManifestHandler implements ICommandHandler<PutManifestCommand, R
     const digests = manifest.blobs.map((blob) => blob.digest);
     const missing = await this.blobs.findUnlinked(repository, digests, tx);
     if (missing.length > 0) {
-      throw new ManifestBlobUnknownError({ blobs: missing });
+      // The first few name the problem; a manifest of thousands must not make a huge answer.
+      throw new ManifestBlobUnknownError({
+        blobs: missing.slice(0, MISSING_BLOBS_LISTED),
+        missing: missing.length,
+      });
     }
   }
 }
